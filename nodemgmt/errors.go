@@ -54,15 +54,15 @@ func (e *Error) Is(target error) bool {
 
 // Sentinels for errors.Is; the Service returns richer *Error values with the same codes.
 var (
-	ErrNodeNotFound   = &Error{Code: CodeNodeNotFound}
-	ErrPoolNotFound   = &Error{Code: CodePoolNotFound}
-	ErrNodeExists     = &Error{Code: CodeNodeExists}
-	ErrPoolExists     = &Error{Code: CodePoolExists}
-	ErrInvalidStatus  = &Error{Code: CodeInvalidStatus}
-	ErrResourceLimit  = &Error{Code: CodeResourceLimit}
-	ErrValidation     = &Error{Code: CodeValidation}
-	ErrConflict       = &Error{Code: CodeConflict}
-	ErrInvalidAlloc   = &Error{Code: CodeInvalidAllocation}
+	ErrNodeNotFound  = &Error{Code: CodeNodeNotFound}
+	ErrPoolNotFound  = &Error{Code: CodePoolNotFound}
+	ErrNodeExists    = &Error{Code: CodeNodeExists}
+	ErrPoolExists    = &Error{Code: CodePoolExists}
+	ErrInvalidStatus = &Error{Code: CodeInvalidStatus}
+	ErrResourceLimit = &Error{Code: CodeResourceLimit}
+	ErrValidation    = &Error{Code: CodeValidation}
+	ErrConflict      = &Error{Code: CodeConflict}
+	ErrInvalidAlloc  = &Error{Code: CodeInvalidAllocation}
 )
 
 // FieldError names one invalid input field and why it was refused.
