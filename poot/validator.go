@@ -1,0 +1,423 @@
+package poot
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// NodeInfo is what PoOT needs to know about a node from the node registry.
+type NodeInfo struct {
+	NodeID string
+	// Active is true when the node's lifecycle status is active.
+	Active bool
+	// PublicKey is the registered ed25519 key, standard base64 of 32 bytes ("" for none).
+	PublicKey string
+	// CreatedAt is the node's registration time.
+	CreatedAt time.Time
+	// Uptime is the 0–1 fraction of expected heartbeats received recently, measured by the
+	// server (a verified fact, not reported by the node).
+	Uptime float64
+}
+
+// NodeDirectory answers questions about registered nodes. The composition root wires it to
+// the node registry.
+type NodeDirectory interface {
+	// LookupNode returns the node's PoOT-relevant facts, or an error wrapping ErrNodeNotFound.
+	LookupNode(ctx context.Context, nodeID string) (NodeInfo, error)
+}
+
+// Store persists challenges, consumed nonces and validations. Every method must be safe for
+// concurrent use and atomic as described, across processes sharing the same database.
+type Store interface {
+	// SaveChallenge stores a newly issued challenge; Nonce is unique across all nodes.
+	SaveChallenge(ctx context.Context, c Challenge) error
+	// ConsumeChallenge atomically deletes and returns the challenge with this nonce when it was
+	// issued to nodeID, whether or not it has expired (the caller judges expiry). It returns
+	// ErrChallengeNotFound when no challenge has this nonce, and ErrChallengeOtherNode, leaving
+	// the challenge in place, when it belongs to another node.
+	ConsumeChallenge(ctx context.Context, nodeID, nonce string) (Challenge, error)
+	// ConsumeNonce atomically records (nodeID, nonce) as used until expiresAt and returns
+	// ErrNonceReplayed if it is already recorded (unique constraint on (node_id, nonce)). A
+	// store may keep records longer than expiresAt (purge lazily), never shorter.
+	ConsumeNonce(ctx context.Context, nodeID, nonce string, expiresAt time.Time) error
+	// SaveValidation appends one validation (ValidationID is unique).
+	SaveValidation(ctx context.Context, v Validation) error
+	// ListValidations returns validations matching f, newest first (Timestamp desc, then
+	// ValidationID desc), at most f.Limit, with an opaque cursor for the next page.
+	ListValidations(ctx context.Context, f ValidationFilter) (ValidationPage, error)
+}
+
+// Clock tells the server time.
+type Clock interface{ Now() time.Time }
+
+// ClockFunc adapts a function to Clock.
+type ClockFunc func() time.Time
+
+// Now calls f.
+func (f ClockFunc) Now() time.Time { return f() }
+
+// Observer receives events for metrics; every field is optional. Callbacks must be cheap and
+// safe for concurrent use.
+type Observer struct {
+	// OnValidation is called once per judged proof (its Score, Anomaly, IsValid and
+	// ValidationTimeMS carry what Prometheus counts).
+	OnValidation func(v Validation)
+	// OnBatch is called once per batch with its summary and duration.
+	OnBatch func(s BatchSummary, elapsed time.Duration)
+	// OnChallenge is called once per issued challenge.
+	OnChallenge func(c Challenge)
+}
+
+// Validator judges proofs: it runs the checks, consumes nonces and challenges, scores, and
+// persists every validation.
+type Validator struct {
+	dir     NodeDirectory
+	store   Store
+	clock   Clock
+	policy  Policy
+	obs     Observer
+	workers int
+}
+
+// Option configures a Validator.
+type Option func(*Validator)
+
+// WithClock sets the server clock (default: the system clock).
+func WithClock(c Clock) Option { return func(v *Validator) { v.clock = c } }
+
+// WithPolicy sets the scoring policy (default: DefaultPolicy()).
+func WithPolicy(p Policy) Option { return func(v *Validator) { v.policy = p } }
+
+// WithObserver sets the metrics observer.
+func WithObserver(o Observer) Option { return func(v *Validator) { v.obs = o } }
+
+// WithWorkers bounds the parallelism of ValidateBatch (default: GOMAXPROCS).
+func WithWorkers(n int) Option { return func(v *Validator) { v.workers = n } }
+
+// NewValidator returns a Validator over the node directory and the store.
+func NewValidator(dir NodeDirectory, store Store, opts ...Option) *Validator {
+	v := &Validator{dir: dir, store: store, clock: ClockFunc(time.Now), policy: DefaultPolicy(), workers: runtime.GOMAXPROCS(0)}
+	for _, o := range opts {
+		o(v)
+	}
+	if v.workers < 1 {
+		v.workers = 1
+	}
+	return v
+}
+
+// Policy returns the validator's scoring policy.
+func (v *Validator) Policy() Policy { return v.policy }
+
+// newUUID returns a random version 4 UUID from crypto/rand.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// NewChallengeNonce returns a fresh challenge nonce: 32 random bytes, base64url without padding
+// (43 characters).
+func NewChallengeNonce() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// lookup asks the directory; found is false for unknown nodes.
+func (v *Validator) lookup(ctx context.Context, nodeID string) (NodeInfo, bool, error) {
+	info, err := v.dir.LookupNode(ctx, nodeID)
+	if errors.Is(err, ErrNodeNotFound) {
+		return NodeInfo{}, false, nil
+	}
+	if err != nil {
+		return NodeInfo{}, false, internalError("node directory failed", err)
+	}
+	return info, true, nil
+}
+
+// IssueChallenge issues a single-use challenge to an active node, valid for
+// Policy.ChallengeTTL. Unknown nodes get a LUCID_ERR_5001 error, inactive ones LUCID_ERR_5003.
+func (v *Validator) IssueChallenge(ctx context.Context, nodeID string) (Challenge, error) {
+	if r := checkNodeID(nodeID); r != nil {
+		return Challenge{}, &Error{Code: CodeValidation, Message: r.Message,
+			Details: map[string]any{"field": "node_id", "reason": r.Code}}
+	}
+	info, found, err := v.lookup(ctx, nodeID)
+	if err != nil {
+		return Challenge{}, err
+	}
+	if !found {
+		return Challenge{}, &Error{Code: CodeNodeNotFound, Message: "node not found", Details: map[string]any{"node_id": nodeID}}
+	}
+	if !info.Active {
+		return Challenge{}, &Error{Code: "LUCID_ERR_5003", Message: "node is not active", Details: map[string]any{"node_id": nodeID}}
+	}
+	now := v.clock.Now()
+	c := Challenge{NodeID: nodeID, Nonce: NewChallengeNonce(), IssuedAt: now, ExpiresAt: now.Add(v.policy.ChallengeTTL)}
+	if err := v.store.SaveChallenge(ctx, c); err != nil {
+		return Challenge{}, internalError("saving the challenge failed", err)
+	}
+	if v.obs.OnChallenge != nil {
+		v.obs.OnChallenge(c)
+	}
+	return c, nil
+}
+
+// Validate judges one proof and persists the validation. A rejected proof is not an error: it
+// comes back with IsValid false and every reason in Errors. The error is non-nil only when the
+// directory or the store failed (LUCID_ERR_5000); then nothing is persisted.
+//
+// Order of the checks (see the package documentation): stateless checks and the directory
+// first, then the signature, and only when all of these pass are the nonce and the challenge
+// consumed, so an unsigned or forged proof can never burn a keyed node's challenge or nonce.
+func (v *Validator) Validate(ctx context.Context, p Proof) (Validation, error) {
+	now := v.clock.Now()
+	res := Validation{ValidationID: newUUID(), NodeID: p.NodeID, Timestamp: now, Nonce: p.Nonce, Errors: []Reason{}}
+	add := func(r *Reason) {
+		if r != nil {
+			res.Errors = append(res.Errors, *r)
+		}
+	}
+	if p.Metrics != nil {
+		ms := MetricsScore(*p.Metrics)
+		res.MetricsScore = &ms
+	}
+
+	// Stateless checks: every one runs so the rejection lists all reasons.
+	idReason := checkNodeID(p.NodeID)
+	add(idReason)
+	out, outReason := checkOutput(p.OutputData)
+	add(outReason)
+	if outReason == nil {
+		res.OutputHash = OutputHash(out)
+	}
+	ts, tsReason := parseTimestamp(p.Timestamp)
+	if tsReason == nil {
+		res.ProofTimestamp = ts
+		tsReason = checkTimestampWindow(ts, now)
+	}
+	add(tsReason)
+	nonceReason := checkNonce(p.Nonce)
+	add(nonceReason)
+
+	// Directory and signature.
+	var info NodeInfo
+	var pub ed25519.PublicKey
+	if idReason == nil {
+		var found bool
+		var err error
+		info, found, err = v.lookup(ctx, p.NodeID)
+		if err != nil {
+			return Validation{}, err
+		}
+		add(checkNodeActive(info, found))
+		if found && info.PublicKey != "" {
+			k, err := ParsePublicKey(info.PublicKey)
+			if err != nil {
+				add(&Reason{ReasonPublicKeyInvalid, "the node's registered public key is unusable"})
+			} else {
+				pub = k
+			}
+			switch {
+			case p.Signature == "":
+				add(&Reason{ReasonSignatureMissing, "the node has a public key; the proof must be signed"})
+			case pub != nil && outReason == nil && tsReason == nil && nonceReason == nil:
+				sr := checkSignature(pub, p.Signature, p.NodeID, p.Nonce, p.Timestamp, res.OutputHash)
+				add(sr)
+				res.Signed = sr == nil
+			}
+		}
+	}
+	keyed := info.PublicKey != ""
+
+	if len(res.Errors) == 0 {
+		// Stateful checks consume; they run only for proofs that passed everything above.
+		err := v.store.ConsumeNonce(ctx, p.NodeID, p.Nonce, now.Add(ReplayWindow))
+		switch {
+		case errors.Is(err, ErrNonceReplayed):
+			add(&Reason{ReasonNonceReplayed, "nonce was already used by this node within 24 hours"})
+		case err != nil:
+			return Validation{}, internalError("consuming the nonce failed", err)
+		default:
+			c, err := v.store.ConsumeChallenge(ctx, p.NodeID, p.Nonce)
+			switch {
+			case err == nil:
+				if r := checkChallenge(c, now); r != nil {
+					add(r)
+				} else {
+					res.Challenged = true
+					lat := now.Sub(c.IssuedAt)
+					res.LatencyMS = float64(lat) / float64(time.Millisecond)
+					res.Timeliness = v.policy.Timeliness(lat)
+				}
+			case errors.Is(err, ErrChallengeNotFound):
+				if keyed {
+					add(&Reason{ReasonChallengeUnknown, "nodes with a public key must answer a challenge issued by the server"})
+				} else {
+					res.Timeliness = clamp01(v.policy.UnchallengedTimeliness)
+				}
+			case errors.Is(err, ErrChallengeOtherNode):
+				add(&Reason{ReasonChallengeOtherNode, "the challenge was issued to another node"})
+			default:
+				return Validation{}, internalError("consuming the challenge failed", err)
+			}
+			res.ChecksPassed = len(res.Errors) == 0
+			// A failure is evidence against the node only when the node provably sent it.
+			res.Evidence = keyed || res.ChecksPassed
+			if !res.ChecksPassed {
+				res.Timeliness = 0
+			}
+		}
+	}
+
+	if res.Evidence {
+		page, err := v.store.ListValidations(ctx, ValidationFilter{
+			NodeID: p.NodeID, Since: now.Add(-v.policy.HistoryWindow), EvidenceOnly: true, Limit: v.policy.HistoryLimit,
+		})
+		if err != nil {
+			return Validation{}, internalError("reading the validation history failed", err)
+		}
+		hist := make([]Outcome, 0, len(page.Validations))
+		scores := make([]float64, 0, len(page.Validations))
+		for _, h := range page.Validations {
+			hist = append(hist, Outcome{At: h.Timestamp, Passed: h.ChecksPassed, Timeliness: h.Timeliness})
+			scores = append(scores, h.Score)
+		}
+		sr := v.policy.Score(Facts{
+			Now: now, NodeCreatedAt: info.CreatedAt, Keyed: keyed, Uptime: info.Uptime,
+			Current: Outcome{At: now, Passed: res.ChecksPassed, Timeliness: res.Timeliness},
+			History: hist,
+		})
+		res.Score, res.Confidence = sr.Score, sr.Confidence
+		res.Anomaly, res.AnomalyZ = v.policy.Anomaly(sr.Score, scores)
+		if res.ChecksPassed {
+			add(checkScore(res.Score, v.policy.Threshold))
+		}
+	}
+	res.IsValid = res.ChecksPassed && len(res.Errors) == 0
+	res.ValidationTimeMS = round(float64(v.clock.Now().Sub(now))/float64(time.Millisecond), 3)
+
+	if err := v.store.SaveValidation(ctx, res); err != nil {
+		return Validation{}, internalError("saving the validation failed", err)
+	}
+	if v.obs.OnValidation != nil {
+		v.obs.OnValidation(res)
+	}
+	return res, nil
+}
+
+// ValidateBatch judges up to MaxBatch proofs independently, in parallel on at most the
+// configured number of workers, and returns one result per proof in order. A proof that could
+// not be judged because of an internal failure comes back invalid with the reason
+// internal_error and is counted in Summary.Errors. More than MaxBatch proofs is a
+// LUCID_ERR_4000 error.
+func (v *Validator) ValidateBatch(ctx context.Context, proofs []Proof) (BatchResult, error) {
+	if len(proofs) > MaxBatch {
+		return BatchResult{}, &Error{Code: CodeValidation, Message: "too many proofs in one batch",
+			Details: map[string]any{"field": "validations", "reason": "at most 1000 items"}}
+	}
+	start := v.clock.Now()
+	results := make([]Validation, len(proofs))
+	failed := make([]bool, len(proofs))
+	workers := min(v.workers, len(proofs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				r, err := v.Validate(ctx, proofs[i])
+				if err != nil {
+					failed[i] = true
+					r = Validation{ValidationID: newUUID(), NodeID: proofs[i].NodeID, Nonce: proofs[i].Nonce,
+						Timestamp: v.clock.Now(), Errors: []Reason{{ReasonInternal, "the proof could not be judged; retry later"}}}
+				}
+				results[i] = r
+			}
+		})
+	}
+	for i := range proofs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	sum := BatchSummary{Total: len(proofs)}
+	for i, r := range results {
+		switch {
+		case failed[i]:
+			sum.Errors++
+		case r.IsValid:
+			sum.Valid++
+		default:
+			sum.Invalid++
+		}
+	}
+	if v.obs.OnBatch != nil {
+		v.obs.OnBatch(sum, v.clock.Now().Sub(start))
+	}
+	return BatchResult{Results: results, Summary: sum}, nil
+}
+
+// CurrentScore returns the node's score from its latest evidence validation, or a pending
+// score of 0 when it has none. Unknown nodes get a LUCID_ERR_5001 error.
+func (v *Validator) CurrentScore(ctx context.Context, nodeID string) (Score, error) {
+	if _, found, err := v.lookup(ctx, nodeID); err != nil {
+		return Score{}, err
+	} else if !found {
+		return Score{}, &Error{Code: CodeNodeNotFound, Message: "node not found", Details: map[string]any{"node_id": nodeID}}
+	}
+	page, err := v.store.ListValidations(ctx, ValidationFilter{NodeID: nodeID, EvidenceOnly: true, Limit: 1})
+	if err != nil {
+		return Score{}, internalError("reading the validation history failed", err)
+	}
+	if len(page.Validations) == 0 {
+		return Score{NodeID: nodeID, ValidationStatus: StatusPending}, nil
+	}
+	last := page.Validations[0]
+	status := StatusInvalid
+	if last.IsValid {
+		status = StatusValid
+	}
+	return Score{NodeID: nodeID, Score: last.Score, CalculatedAt: last.Timestamp, OutputHash: last.OutputHash,
+		ValidationStatus: status, Confidence: last.Confidence}, nil
+}
+
+// Default and maximum page sizes of History.
+const (
+	DefaultHistoryLimit = 50
+	MaxHistoryLimit     = 1000
+)
+
+// History returns one page of stored validations matching f, newest first. Limit defaults to
+// DefaultHistoryLimit and is capped at MaxHistoryLimit.
+func (v *Validator) History(ctx context.Context, f ValidationFilter) (ValidationPage, error) {
+	if f.Limit <= 0 {
+		f.Limit = DefaultHistoryLimit
+	}
+	f.Limit = min(f.Limit, MaxHistoryLimit)
+	page, err := v.store.ListValidations(ctx, f)
+	if err != nil {
+		return ValidationPage{}, internalError("reading the validation history failed", err)
+	}
+	return page, nil
+}
