@@ -42,13 +42,21 @@
 // fields can contain a newline once the checks have passed. CanonicalMessage builds it and
 // SignProof signs it.
 //
-// Test vector (also in testdata/signature_vectors.json, checked by the tests): the private key
-// seed is the 32 bytes 0x00 0x01 … 0x1f, giving the public key
+// Test vector (the first entry of testdata/signature_vectors.json, checked by the tests): the
+// private key seed is the 32 bytes 0x00 0x01 … 0x1f, whose public key is
 // "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=". With node_id "node_vector_1", nonce
-// "Vj3tQ0k2cHxTnYw8bq1m5r7z9A4sFhJkLpXcEe2gUoI", timestamp "2026-01-02T03:04:05Z" and output
-// the ASCII bytes "hello lucid", the output hash is
-// "2d29da6fd2cc40fad3b6f4b5c8a2327d16b1a0cd33c1e9a86cf39e5b1c1b9b3c" (see the file for the
-// exact value) and the message and signature are those of the vector file.
+// "Vj3tQ0k2cHxTnYw8bq1m5r7z9A4sFhJkLpXcEe2gUoI", timestamp "2026-01-02T03:04:05Z" and the
+// output "hello lucid" (output_data "aGVsbG8gbHVjaWQ="), the output hash is
+// fc608336b7b51532c684962d03ec231f04c747dc7f3c162759676838a184b2ea, the message is the 157 bytes
+//
+//	LUCID-POOT-V1
+//	node_vector_1
+//	Vj3tQ0k2cHxTnYw8bq1m5r7z9A4sFhJkLpXcEe2gUoI
+//	2026-01-02T03:04:05Z
+//	fc608336b7b51532c684962d03ec231f04c747dc7f3c162759676838a184b2ea
+//
+// (no newline after the hash) and the signature is
+// "/XI4Fgyup+xaLdbAxy/bAmYTNT6vzVvC50p7RU6AC0rC0H9MAmfsszdjyWfTJjcy7F8+OVkwzaGBdzpGZr38Dg==".
 //
 // # Order of the checks
 //
