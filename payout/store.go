@@ -22,8 +22,11 @@ type TxRecord struct {
 	// Superseded is set once the transaction is proven dead (expired and absent, or reverted);
 	// only then may the payout get a new transaction.
 	Superseded bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// BroadcastError is the last permanent refusal of Broadcast (ErrTransferRejected); when the
+	// transaction then expires unseen, the payout fails instead of getting a new transaction.
+	BroadcastError string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // LedgerKind is the kind of an entitlement ledger entry.

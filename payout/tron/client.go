@@ -83,6 +83,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.APIKey != "" {
 		_ = c.gc.SetAPIKey(cfg.APIKey)
 	}
+	// Keep no secret text in the struct, so even printing it field by field cannot leak it.
+	c.cfg.PrivateKeyHex, c.cfg.APIKey = "", ""
 	creds := insecure.NewCredentials()
 	if cfg.TLS {
 		creds = credentials.NewClientTLSFromCert(nil, "")
@@ -140,19 +142,19 @@ func (c *Client) Contract() string { return c.contractB58 }
 func (c *Client) Confirmations() int64 { return c.cfg.Confirmations }
 
 // String describes the client without secrets.
-func (c *Client) String() string {
+func (c Client) String() string {
 	return fmt.Sprintf("tron.Client{endpoint:%s contract:%s payer:%s confirmations:%d}",
 		c.cfg.Endpoint, c.contractB58, c.fromB58, c.cfg.Confirmations)
 }
 
 // GoString is String.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
 
 // Format makes every fmt verb use String, so %+v cannot reach the key.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+func (c Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
 
 // LogValue keeps the key out of slog records.
-func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func (c *Client) rpcCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, c.cfg.Timeout)
