@@ -3,6 +3,7 @@ package poot
 import (
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -34,8 +35,9 @@ func checkOutput(s string) ([]byte, *Reason) {
 	if len(s) > maxEncodedOutput {
 		return nil, &Reason{ReasonOutputTooLarge, fmt.Sprintf("output_data decodes to more than %d bytes", MaxOutputBytes)}
 	}
+	// The decoder skips '\r' and '\n' even in strict mode; the wire form allows neither.
 	out, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil {
+	if err != nil || strings.ContainsAny(s, "\r\n") {
 		return nil, &Reason{ReasonOutputNotBase64, "output_data must be standard base64 with padding"}
 	}
 	if len(out) > MaxOutputBytes {

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"strings"
 )
 
 // MessagePrefix starts every canonical message; the version lets the format evolve.
@@ -40,6 +42,9 @@ func OutputHash(output []byte) string {
 // ParsePublicKey decodes a node's public key: standard base64 (with padding) of exactly 32 bytes.
 func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 	raw, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err == nil && strings.ContainsAny(s, "\r\n") {
+		err = errors.New("line breaks are not allowed")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("public key is not standard base64: %w", err)
 	}
@@ -68,7 +73,7 @@ func checkSignature(pub ed25519.PublicKey, sig string, nodeID, nonce, timestamp,
 		return &Reason{ReasonSignatureMissing, "the node has a public key; the proof must be signed"}
 	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(sig)
-	if err != nil || len(raw) != ed25519.SignatureSize {
+	if err != nil || len(raw) != ed25519.SignatureSize || strings.ContainsAny(sig, "\r\n") {
 		return &Reason{ReasonSignatureNotBase64, "signature must be standard base64 of 64 bytes"}
 	}
 	if !ed25519.Verify(pub, CanonicalMessage(nodeID, nonce, timestamp, outputHashHex), raw) {
