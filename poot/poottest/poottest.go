@@ -77,6 +77,7 @@ func NewNode(tb testing.TB) *Node {
 }
 
 // NewNamedNode returns the node for a name: the same name always gives the same id and keys.
+// tb may be nil outside tests (failures then panic).
 func NewNamedNode(tb testing.TB, name string) *Node {
 	pub, priv := KeyPair(name)
 	return &Node{ID: NodeIDFor(name), Public: pub, Private: priv, Clock: poot.ClockFunc(time.Now), tb: tb}
@@ -98,6 +99,9 @@ func (n *Node) Prove(output []byte) poot.Proof {
 	if n.Issuer != nil {
 		c, err := n.Issuer.IssueChallenge(context.Background(), n.ID)
 		if err != nil {
+			if n.tb == nil {
+				panic(fmt.Sprintf("poottest: issuing a challenge for %s: %v", n.ID, err))
+			}
 			n.tb.Fatalf("poottest: issuing a challenge for %s: %v", n.ID, err)
 		}
 		return n.Answer(c.Nonce, output)
