@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -48,6 +49,14 @@ type Client struct {
 	contract    address.Address
 	contractB58 string
 	log         *slog.Logger
+
+	ts *stamper // behind a pointer so Client's value methods copy no lock
+}
+
+// stamper hands out strictly increasing transaction timestamps.
+type stamper struct {
+	mu   sync.Mutex
+	last int64 // ms
 }
 
 var _ payout.ChainClient = (*Client)(nil)
@@ -74,6 +83,7 @@ func NewClient(cfg Config) (*Client, error) {
 		contract:    contract,
 		contractB58: contract.String(),
 		log:         cfg.Logger,
+		ts:          new(stamper),
 	}
 	c.fromB58 = c.from.String()
 	if c.log == nil {
@@ -220,6 +230,7 @@ func (c *Client) Transfer(ctx context.Context, req payout.TransferRequest) (payo
 	if err := c.checkBuilt(tx, to, amount, feeLimit); err != nil {
 		return zero, err
 	}
+	c.makeUnique(tx.GetRawData(), req.PayoutID)
 	return c.sign(tx)
 }
 
@@ -305,6 +316,24 @@ func (c *Client) checkBuilt(tx *core.Transaction, to address.Address, amount *bi
 		return rejected("transfer", "node returned an already signed transaction")
 	}
 	return nil
+}
+
+// makeUnique gives every transaction this client builds its own id. The node fills
+// raw_data.timestamp from its clock (a simulator or a busy node gives equal values within a
+// millisecond), so two payouts of the same amount to the same address could otherwise produce
+// byte-identical transactions: one would be a duplicate of the other and a single on-chain
+// transfer would appear to pay both. The timestamp is raised strictly above the last one this
+// client used; the optional memo names the payout on chain, which also separates payouts across
+// processes. Stores should still keep tx ids unique per payout.
+func (c *Client) makeUnique(raw *core.TransactionRaw, payoutID string) {
+	c.ts.mu.Lock()
+	ts := max(raw.GetTimestamp(), c.ts.last+1)
+	c.ts.last = ts
+	c.ts.mu.Unlock()
+	raw.Timestamp = ts
+	if c.cfg.Memo && payoutID != "" {
+		raw.Data = []byte("lucid:" + payoutID)
+	}
 }
 
 // sign signs tx locally: id = sha256(raw_data bytes), signature = r||s||v (65 bytes).

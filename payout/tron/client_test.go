@@ -524,3 +524,30 @@ func TestConfig(t *testing.T) {
 }
 
 func insecureCreds() credentials.TransportCredentials { return insecure.NewCredentials() }
+
+func TestIdenticalRequestsGetDistinctTransactions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	memo := newEnv(t, func(c *tron.Config) { c.Memo = true })
+	seen := map[string]bool{}
+	for i := range 20 {
+		for _, x := range []*env{e, memo} {
+			st, err := x.cl.Transfer(x.ctx, payout.TransferRequest{PayoutID: fmt.Sprintf("payout_%d", i), To: x.payee.Address, Amount: usdt(t, 7)})
+			require.NoError(t, err)
+			require.False(t, seen[st.TxID], "tx id repeated")
+			seen[st.TxID] = true
+			require.NoError(t, x.cl.Broadcast(x.ctx, st))
+		}
+	}
+	e.srv.ProduceBlocks(int(e.depth))
+	memo.srv.ProduceBlocks(int(memo.depth))
+	assert.Len(t, e.srv.Paid(), 20)
+	assert.Equal(t, int64(140), e.srv.BalanceOf(e.payee.Address))
+	assert.Len(t, memo.srv.Paid(), 20)
+
+	st, err := memo.cl.Transfer(memo.ctx, payout.TransferRequest{PayoutID: "payout_memo", To: memo.payee.Address, Amount: usdt(t, 7)})
+	require.NoError(t, err)
+	var tx core.Transaction
+	require.NoError(t, proto.Unmarshal(st.Raw, &tx))
+	assert.Equal(t, "lucid:payout_memo", string(tx.GetRawData().GetData()))
+}

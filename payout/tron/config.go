@@ -98,6 +98,9 @@ type Config struct {
 	MaxFeeLimit int64
 	// Timeout bounds each RPC (default 10 s); the caller's context can only shorten it.
 	Timeout time.Duration
+	// Memo, when set, writes "lucid:<PayoutID>" into the transaction's data (memo) field so
+	// the chain itself names the payout. TRON charges a memo fee (1 TRX on mainnet) for it.
+	Memo bool
 	// Logger receives debug records of chain calls (never secrets); nil discards them.
 	Logger *slog.Logger
 }
@@ -111,8 +114,8 @@ func (c Config) redacted() string {
 	if c.APIKey != "" {
 		api = "<redacted>"
 	}
-	return fmt.Sprintf("tron.Config{Network:%q Endpoint:%q Contract:%q PrivateKeyHex:%s APIKey:%s TLS:%t Confirmations:%d EnergyPrice:%d HeadroomPercent:%d MaxFeeLimit:%d Timeout:%s}",
-		c.Network, c.Endpoint, c.Contract, key, api, c.TLS, c.Confirmations, c.EnergyPrice, c.HeadroomPercent, c.MaxFeeLimit, c.Timeout)
+	return fmt.Sprintf("tron.Config{Network:%q Endpoint:%q Contract:%q PrivateKeyHex:%s APIKey:%s TLS:%t Confirmations:%d EnergyPrice:%d HeadroomPercent:%d MaxFeeLimit:%d Timeout:%s Memo:%t}",
+		c.Network, c.Endpoint, c.Contract, key, api, c.TLS, c.Confirmations, c.EnergyPrice, c.HeadroomPercent, c.MaxFeeLimit, c.Timeout, c.Memo)
 }
 
 // String describes the configuration with secrets redacted.
@@ -162,6 +165,7 @@ func (c Config) resolve() (Config, error) {
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
+
 	switch {
 	case c.Confirmations < 1:
 		return c, fmt.Errorf("tron: confirmations must be at least 1")

@@ -273,6 +273,7 @@ type Server struct {
 	queued   []queuedFault
 	rates    FaultRates
 	closed   bool
+	lastTS   int64 // last timestamp given to a built transaction
 }
 
 type queuedFault struct {
@@ -407,7 +408,7 @@ func (s *Server) Head() (int64, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := s.blocks[len(s.blocks)-1]
-	return h.num, time.UnixMilli(h.ts)
+	return h.num, time.UnixMilli(h.ts).UTC()
 }
 
 // InjectFault queues fault f for the next n valid broadcasts (after any already queued).
@@ -582,7 +583,7 @@ func (e *txEntry) public() Tx {
 		To:             encodeAddr(e.to),
 		Amount:         e.amount,
 		FeeLimit:       e.feeLimit,
-		Expiration:     time.UnixMilli(e.expiration),
+		Expiration:     time.UnixMilli(e.expiration).UTC(),
 		State:          e.state,
 		Fault:          e.fault,
 		BroadcastCount: e.broadcasts,
@@ -777,12 +778,16 @@ func (s *Server) TriggerContract(_ context.Context, ct *core.TriggerSmartContrac
 	s.mu.Lock()
 	head := s.blocks[len(s.blocks)-1]
 	energy := s.energyFor(c.to)
+	// Like java-tron's millisecond clock, but never repeating: chain time of the head block,
+	// nudged forward so two builds never share a timestamp.
+	ts := max(head.ts, s.lastTS+1)
+	s.lastTS = ts
 	s.mu.Unlock()
 	raw := &core.TransactionRaw{
 		RefBlockBytes: append([]byte(nil), refBytes(head.num)...),
 		RefBlockHash:  append([]byte(nil), head.id[8:16]...),
 		Expiration:    head.ts + s.opts.expiration.Milliseconds(),
-		Timestamp:     head.ts,
+		Timestamp:     ts,
 		Contract: []*core.Transaction_Contract{{
 			Type:      core.Transaction_Contract_TriggerSmartContract,
 			Parameter: param,
