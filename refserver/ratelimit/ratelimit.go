@@ -96,19 +96,19 @@ type Decision struct {
 	ResetAfter time.Duration
 }
 
-// SetHeaders writes X-RateLimit-Limit, -Remaining and -Reset (seconds from now, rounded up)
-// and, for a refused request, Retry-After (seconds, rounded up, at least 1). Nothing is written
-// for an unlimited tier.
+// SetHeaders writes, for a refused request, Retry-After (seconds, rounded up, at least 1) and,
+// when the tier has a limit, X-RateLimit-Limit, -Remaining and -Reset (seconds from now,
+// rounded up).
 func (d Decision) SetHeaders(h http.Header) {
+	if !d.Allowed {
+		h.Set("Retry-After", strconv.FormatInt(max(ceilSeconds(d.RetryAfter), 1), 10))
+	}
 	if d.Limit <= 0 {
 		return
 	}
 	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(d.Remaining, 0)))
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(ceilSeconds(d.ResetAfter), 10))
-	if !d.Allowed {
-		h.Set("Retry-After", strconv.FormatInt(max(ceilSeconds(d.RetryAfter), 1), 10))
-	}
 }
 
 // Err returns nil for an allowed request and an *Error with CodeRateLimited otherwise.
