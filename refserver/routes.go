@@ -1,0 +1,31 @@
+package refserver
+
+import (
+	"github.com/hamigames/lucid-node-management/refserver/auth"
+)
+
+// registerRoutes installs every route. Each group lives in its own file and registers its
+// routes through s.handle, which wires authentication, rate limiting, the access rule and the
+// route label for logs and metrics. To add a group: write func (s *Server) registerXRoutes() in
+// its own file and call it below.
+func (s *Server) registerRoutes() {
+	s.registerHealthRoutes()
+	s.registerNodeRoutes()
+	s.registerPoolRoutes()
+	s.registerAuditRoutes()
+
+	// PoOT routes (/api/v1/nodes/{node_id}/poot/..., /api/v1/nodes/poot/batch-validate) go here:
+	// s.registerPootRoutes() — use route.tier = ratelimit.TierPoOT and scopes poot:read/poot:write;
+	// workers only for their own node's proofs (route.workers = true).
+
+	// Payout routes (/api/v1/nodes/{node_id}/payouts, /api/v1/nodes/payouts/...) go here:
+	// s.registerPayoutRoutes() — use route.tier = ratelimit.TierPayout and payout:read/payout:write.
+
+	// Resource routes (/api/v1/nodes/{node_id}/resources/...) go here:
+	// s.registerResourceRoutes() — node:read / node:write; workers may report their own samples.
+}
+
+// registerAuditRoutes installs GET /api/v1/audit (admin only).
+func (s *Server) registerAuditRoutes() {
+	s.handle(route{method: "GET", path: "/api/v1/audit", scope: auth.ScopeNodeRead, admin: true, h: s.listAudit})
+}
