@@ -36,12 +36,32 @@ type ResourceSample struct {
 // CPUUsage is the processor part of a sample.
 type CPUUsage struct {
 	// UsagePercent is the busy share of all cores since the previous reading, 0–100.
-	UsagePercent float64    `json:"usage_percent"`
-	Cores        int        `json:"cores"`
-	FrequencyMHz float64    `json:"frequency_mhz"`
-	LoadAverage  [3]float64 `json:"load_average"`
+	UsagePercent float64     `json:"usage_percent"`
+	Cores        int         `json:"cores"`
+	FrequencyMHz float64     `json:"frequency_mhz"`
+	LoadAverage  LoadAverage `json:"load_average"`
 	// TemperatureCelsius is nil where the host exposes no sensor (containers, most VMs).
 	TemperatureCelsius *float64 `json:"temperature_celsius"`
+}
+
+// LoadAverage is the 1, 5 and 15 minute load averages. Its JSON form is an array of exactly
+// three numbers (the standard decoder would silently drop extra elements).
+type LoadAverage [3]float64
+
+// UnmarshalJSON accepts null or an array of exactly three numbers.
+func (l *LoadAverage) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil
+	}
+	var xs []float64
+	if err := json.Unmarshal(b, &xs); err != nil {
+		return err
+	}
+	if len(xs) != 3 {
+		return errors.New("load_average must have exactly 3 elements")
+	}
+	copy(l[:], xs)
+	return nil
 }
 
 // MemoryUsage is the memory part of a sample, in bytes.
