@@ -18,7 +18,8 @@
 //
 // Conventions the suite pins down for every backend:
 //   - Times are stored in UTC at microsecond precision: a value written as 10:00:00.123456789+02:00
-//     reads back as 08:00:00.123456Z. Callers compare with Normalize.
+//     reads back as 08:00:00.123456Z. Callers compare with Normalize. Times given as arguments
+//     (cursors, deadlines, Since, before) are normalised the same way before they are compared.
 //   - Stores copy values in and out; mutating a value after writing it, or a value returned by the
 //     store, never changes what is stored.
 //   - Audit Details are JSON-shaped: numbers read back as float64.
