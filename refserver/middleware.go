@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -113,6 +114,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBodyBytes)
 	}
+	if !canonicalPath(r.URL.Path) {
+		// net/http would redirect with an HTML body; the API has canonical paths only.
+		s.writeError(sw, r, newAPIError(CodeRouteNotFound, "no such route", map[string]any{"path": truncate(r.URL.Path, 200)}))
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.serveUnmatched(sw, r)
 		return
@@ -167,19 +173,68 @@ func (s *Server) serveUnmatched(w http.ResponseWriter, r *http.Request) {
 	// Let the mux decide 404 vs 405 (and fill Allow), but keep its body out.
 	probe := &probeWriter{header: http.Header{}}
 	s.mux.ServeHTTP(probe, r)
-	switch probe.status {
-	case http.StatusMethodNotAllowed:
-		if allow := probe.header.Get("Allow"); allow != "" {
-			w.Header().Set("Allow", allow)
-		}
-		s.writeError(w, r, newAPIError(CodeMethodNotAllowed, "method "+r.Method+" not allowed on this route",
-			map[string]any{"allow": probe.header.Get("Allow")}))
-	case http.StatusMovedPermanently, http.StatusPermanentRedirect, http.StatusTemporaryRedirect:
-		// Path cleaning redirects are refused rather than followed: the API has canonical paths.
-		s.writeError(w, r, newAPIError(CodeRouteNotFound, "no such route", map[string]any{"path": truncate(r.URL.Path, 200)}))
-	default:
-		s.writeError(w, r, newAPIError(CodeRouteNotFound, "no such route", map[string]any{"path": truncate(r.URL.Path, 200)}))
+	allow := ""
+	if probe.status == http.StatusMethodNotAllowed {
+		allow = strings.Join(s.allowedMethods(r), ", ")
 	}
+	if probe.status == http.StatusMethodNotAllowed && allow != "" {
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, newAPIError(CodeMethodNotAllowed, "method "+r.Method+" not allowed on this route",
+			map[string]any{"allow": allow}))
+		return
+	}
+	s.writeError(w, r, newAPIError(CodeRouteNotFound, "no such route", map[string]any{"path": truncate(r.URL.Path, 200)}))
+}
+
+// canonicalPath reports whether p is already clean (no "//", "/./", "/../").
+func canonicalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
+
+// allowedMethods lists the methods that really serve r's path. The mux's own Allow header would
+// also name methods of the /api/v1/nodes/{node_id}/{sub} dispatchers for subs they do not serve.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{"DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		_, pattern := s.mux.Handler(probe)
+		if pattern == "" {
+			continue
+		}
+		if strings.HasSuffix(pattern, "{sub}") {
+			rest := strings.TrimPrefix(r.URL.Path, "/api/v1/nodes/")
+			_, sub, _ := strings.Cut(rest, "/")
+			method := m
+			if method == "HEAD" {
+				method = "GET"
+			}
+			if s.subs[method][sub] == nil {
+				continue
+			}
+		}
+		allow = append(allow, m)
+	}
+	return allow
+}
+
+// subAllow lists the methods that serve /api/v1/nodes/{node_id}/sub, sorted.
+func (s *Server) subAllow(sub string) []string {
+	var allow []string
+	for m, subs := range s.subs {
+		if subs[sub] != nil {
+			allow = append(allow, m)
+		}
+	}
+	slices.Sort(allow)
+	return allow
 }
 
 // probeWriter swallows the mux's default 404/405 answer and keeps its status and headers.
@@ -259,17 +314,11 @@ func (s *Server) serveSub(w http.ResponseWriter, r *http.Request, method string)
 		s.serveRoute(rt, w, r)
 		return
 	}
-	var allow []string
-	for m, subs := range s.subs {
-		if subs[sub] != nil {
-			allow = append(allow, m)
-		}
-	}
+	allow := s.subAllow(sub)
 	if len(allow) == 0 {
 		s.writeError(w, r, newAPIError(CodeRouteNotFound, "no such route", map[string]any{"path": truncate(r.URL.Path, 200)}))
 		return
 	}
-	slices.Sort(allow)
 	w.Header().Set("Allow", strings.Join(allow, ", "))
 	s.writeError(w, r, newAPIError(CodeMethodNotAllowed, "method "+r.Method+" not allowed on this route",
 		map[string]any{"allow": strings.Join(allow, ", ")}))
