@@ -99,7 +99,8 @@ func (s *Service) record(ctx context.Context, category string, actor Actor, acti
 	}
 	e := AuditEntry{ID: newID("audit_"), At: s.now(), Category: category, Actor: actor.String(),
 		Action: action, Target: target, Result: result, Details: details}
-	if aerr := s.store.AppendAudit(ctx, e); aerr != nil {
+	// The operation has happened even if the caller has gone away; its record must not be lost.
+	if aerr := s.store.AppendAudit(context.WithoutCancel(ctx), e); aerr != nil {
 		s.cfg.Logger.ErrorContext(ctx, "audit write failed", "action", action, "target", target, "err", aerr)
 	}
 }
