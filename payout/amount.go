@@ -270,6 +270,9 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 		*d = Decimal(s)
 		return nil
 	}
+	if b[0] != '-' && (b[0] < '0' || b[0] > '9') {
+		return ErrAmountSyntax // true, false, an object or an array
+	}
 	// A JSON number; its syntax was already checked by the decoder. Exponents and signs are
 	// refused later by ParseAmount.
 	*d = Decimal(b)

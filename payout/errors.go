@@ -81,7 +81,7 @@ func validationError(msg string, fields ...FieldError) *Error {
 		list = append(list, map[string]any{"field": f.Field, "reason": f.Reason})
 	}
 	d := map[string]any{"errors": list}
-	if len(fields) == 1 {
+	if len(fields) > 0 { // the first failure also at top level for simple clients
 		d["field"] = fields[0].Field
 		d["reason"] = fields[0].Reason
 	}

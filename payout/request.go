@@ -158,7 +158,9 @@ func ValidateBatch(req BatchRequest, opt ValidateOptions) (Batch, []Payout, erro
 			id = "payout_" + suffix + "_" + strconv.Itoa(i)
 		}
 		if !ValidPayoutID(id) {
-			add(f+"payout_id", "must match ^payout_[a-zA-Z0-9_-]+$ (at most 128 characters)")
+			if pr.PayoutID != "" || ValidBatchID(req.BatchID) { // a derived id's fault is batch_id's
+				add(f+"payout_id", "must match ^payout_[a-zA-Z0-9_-]+$ (at most 128 characters)")
+			}
 		} else if j, dup := seen[id]; dup {
 			add(f+"payout_id", "duplicates payouts["+strconv.Itoa(j)+"]")
 		} else {
