@@ -51,8 +51,25 @@ type tierParams struct {
 }
 
 type bucketKey struct {
-	tier Tier
+	tier uint8 // index in AllTiers
 	key  string
+}
+
+// tierIndex returns the index of t in AllTiers, or -1.
+func tierIndex(t Tier) int {
+	switch t {
+	case TierUnauthenticated:
+		return 0
+	case TierAuthenticated:
+		return 1
+	case TierAdmin:
+		return 2
+	case TierPoOT:
+		return 3
+	case TierPayout:
+		return 4
+	}
+	return -1
 }
 
 type shard struct {
@@ -67,7 +84,7 @@ type shard struct {
 // a few sampled buckets is evicted, which at worst forgives a little of one client's spending.
 // Safe for concurrent use. Each replica counts on its own: use Redis to share a budget.
 type Memory struct {
-	params   map[Tier]tierParams
+	params   [5]tierParams
 	shards   []shard
 	mask     uint64
 	perShard int
@@ -110,7 +127,6 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		n <<= 1
 	}
 	m := &Memory{
-		params:   make(map[Tier]tierParams, len(AllTiers())),
 		shards:   make([]shard, n),
 		mask:     uint64(n - 1),
 		perShard: max(1, (cfg.MaxKeys+n-1)/n),
@@ -118,7 +134,7 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		now:      cfg.Now,
 		seed:     maphash.MakeSeed(),
 	}
-	for _, t := range AllTiers() {
+	for i, t := range AllTiers() {
 		limit, _ := cfg.Tiers.Limit(t)
 		p := tierParams{limit: limit}
 		if limit > 0 {
@@ -126,7 +142,7 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 			p.every = cfg.Window / time.Duration(limit)
 			p.rate = rate.Limit(float64(limit) / cfg.Window.Seconds())
 		}
-		m.params[t] = p
+		m.params[i] = p
 	}
 	start := cfg.Now().UnixNano()
 	for i := range m.shards {
@@ -139,15 +155,16 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 // Allow takes one token from the bucket of (tier, key). It never blocks and never fails except
 // for an unknown tier; ctx is accepted for the interface.
 func (m *Memory) Allow(_ context.Context, key string, tier Tier) (Decision, error) {
-	p, ok := m.params[tier]
-	if !ok {
+	ti := tierIndex(tier)
+	if ti < 0 {
 		return Decision{}, fmt.Errorf("ratelimit: unknown tier %q", tier)
 	}
+	p := m.params[ti]
 	if p.limit <= 0 {
 		return unlimited, nil
 	}
 	now := m.now()
-	k := bucketKey{tier: tier, key: key}
+	k := bucketKey{tier: uint8(ti), key: key}
 	s := &m.shards[m.shardIndex(k)]
 	s.mu.RLock()
 	lim := s.buckets[k]
@@ -178,12 +195,8 @@ func scale(every time.Duration, n float64) time.Duration {
 }
 
 func (m *Memory) shardIndex(k bucketKey) uint64 {
-	var h maphash.Hash
-	h.SetSeed(m.seed)
-	h.WriteString(string(k.tier))
-	h.WriteByte(0)
-	h.WriteString(k.key)
-	return h.Sum64() & m.mask
+	// Spread the tiers of one key over different shards.
+	return (maphash.String(m.seed, k.key) + uint64(k.tier)*0x9e3779b97f4a7c15) & m.mask
 }
 
 // insert returns the bucket of k, creating it; it sweeps the shard when due and evicts when the

@@ -18,7 +18,7 @@ import (
 )
 
 // testRedis connects to LUCID_TEST_REDIS_URL or skips the test.
-func testRedis(t *testing.T) *redis.Client {
+func testRedis(t testing.TB) *redis.Client {
 	t.Helper()
 	url := os.Getenv("LUCID_TEST_REDIS_URL")
 	if url == "" {
@@ -37,7 +37,7 @@ func testRedis(t *testing.T) *redis.Client {
 }
 
 // testPrefix returns a prefix unique to the test and deletes its keys afterwards.
-func testPrefix(t *testing.T, c *redis.Client) string {
+func testPrefix(t testing.TB, c *redis.Client) string {
 	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -52,7 +52,7 @@ func testPrefix(t *testing.T, c *redis.Client) string {
 	return prefix
 }
 
-func newRedis(t *testing.T, c *redis.Client, prefix string, window time.Duration, tiers ratelimit.Tiers, now func() time.Time) *ratelimit.Redis {
+func newRedis(t testing.TB, c *redis.Client, prefix string, window time.Duration, tiers ratelimit.Tiers, now func() time.Time) *ratelimit.Redis {
 	t.Helper()
 	r, err := ratelimit.NewRedis(ratelimit.RedisConfig{Client: c, Tiers: tiers, Window: window, Prefix: prefix, Now: now})
 	require.NoError(t, err)
