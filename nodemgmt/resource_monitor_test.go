@@ -104,7 +104,9 @@ func newMonitorFixture(t *testing.T) *monitorFixture {
 	return f
 }
 
-func cpuAt(v float64) func(*ResourceSample) { return func(s *ResourceSample) { s.CPU.UsagePercent = v } }
+func cpuAt(v float64) func(*ResourceSample) {
+	return func(s *ResourceSample) { s.CPU.UsagePercent = v }
+}
 
 func TestMonitorThresholdCrossingAndRecovery(t *testing.T) {
 	t.Parallel()
@@ -117,12 +119,12 @@ func TestMonitorThresholdCrossingAndRecovery(t *testing.T) {
 	}{
 		{50, "", nil},
 		{85, LevelWarning, []string{"+warning"}},
-		{88, LevelWarning, nil},                               // still warning, no duplicate
+		{88, LevelWarning, nil},                                // still warning, no duplicate
 		{96, LevelCritical, []string{"-warning", "+critical"}}, // escalation replaces the warning
-		{94, LevelCritical, nil},                              // within hysteresis (95-2)
-		{90, LevelWarning, []string{"-critical", "+warning"}}, // downgrade
-		{79, LevelWarning, nil},                               // within hysteresis (80-2)
-		{70, "", []string{"-warning"}},                        // recovery clears
+		{94, LevelCritical, nil},                               // within hysteresis (95-2)
+		{90, LevelWarning, []string{"-critical", "+warning"}},  // downgrade
+		{79, LevelWarning, nil},                                // within hysteresis (80-2)
+		{70, "", []string{"-warning"}},                         // recovery clears
 		{70, "", nil},
 	}
 	var script []func(*ResourceSample)
