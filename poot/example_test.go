@@ -80,8 +80,9 @@ func ExamplePolicy_Score() {
 	f := poot.Facts{Now: now, NodeCreatedAt: now.Add(-7 * 24 * time.Hour), Keyed: true, Uptime: 1,
 		Current: poot.Outcome{At: now, Passed: true, Timeliness: 1}}
 	fmt.Println(p.Score(f).Score)
+	// Fold ten earlier hourly passes into the prior State.
 	for i := range 10 {
-		f.History = append(f.History, poot.Outcome{At: now.Add(-time.Duration(i+1) * time.Hour), Passed: true, Timeliness: 1})
+		f.Prior = p.Fold(f.Prior, poot.Outcome{At: now.Add(-time.Duration(10-i) * time.Hour), Passed: true, Timeliness: 1})
 	}
 	fmt.Println(p.Score(f).Score)
 	// Output:

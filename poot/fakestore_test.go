@@ -1,9 +1,11 @@
 package poot_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,12 +20,13 @@ type memStore struct {
 	challenges  map[string]poot.Challenge
 	nonces      map[string]time.Time
 	validations []poot.Validation
+	byNode      map[string][]int
 	failList    error
 	failSave    error
 }
 
 func newMemStore() *memStore {
-	return &memStore{challenges: map[string]poot.Challenge{}, nonces: map[string]time.Time{}}
+	return &memStore{challenges: map[string]poot.Challenge{}, nonces: map[string]time.Time{}, byNode: map[string][]int{}}
 }
 
 func (s *memStore) SaveChallenge(_ context.Context, c poot.Challenge) error {
@@ -67,20 +70,24 @@ func (s *memStore) SaveValidation(_ context.Context, v poot.Validation) error {
 	if s.failSave != nil {
 		return s.failSave
 	}
+	s.byNode[v.NodeID] = append(s.byNode[v.NodeID], len(s.validations))
 	s.validations = append(s.validations, v)
 	return nil
 }
 
-// newer orders validations newest first: Timestamp desc, then ValidationID desc.
+// newer orders validations newest first: Timestamp desc, State.Seq desc, ValidationID desc.
 func newer(a, b poot.Validation) int {
 	if c := b.Timestamp.Compare(a.Timestamp); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.State.Seq, a.State.Seq); c != 0 {
 		return c
 	}
 	return strings.Compare(b.ValidationID, a.ValidationID)
 }
 
 func cursorOf(v poot.Validation) string {
-	return v.Timestamp.UTC().Format(time.RFC3339Nano) + "|" + v.ValidationID
+	return v.Timestamp.UTC().Format(time.RFC3339Nano) + "|" + strconv.FormatInt(v.State.Seq, 10) + "|" + v.ValidationID
 }
 
 func (s *memStore) ListValidations(_ context.Context, f poot.ValidationFilter) (poot.ValidationPage, error) {
@@ -91,15 +98,29 @@ func (s *memStore) ListValidations(_ context.Context, f poot.ValidationFilter) (
 	}
 	var after *poot.Validation
 	if f.Cursor != "" {
-		ts, id, _ := strings.Cut(f.Cursor, "|")
-		t, err := time.Parse(time.RFC3339Nano, ts)
+		parts := strings.SplitN(f.Cursor, "|", 3)
+		if len(parts) != 3 {
+			return poot.ValidationPage{}, errors.New("bad cursor")
+		}
+		t, err := time.Parse(time.RFC3339Nano, parts[0])
 		if err != nil {
 			return poot.ValidationPage{}, errors.New("bad cursor")
 		}
-		after = &poot.Validation{Timestamp: t, ValidationID: id}
+		seq, err := strconv.ParseInt(parts[1], 10, 64)
+		if err != nil {
+			return poot.ValidationPage{}, errors.New("bad cursor")
+		}
+		after = &poot.Validation{Timestamp: t, State: poot.State{Seq: seq}, ValidationID: parts[2]}
+	}
+	candidates := s.validations
+	if f.NodeID != "" {
+		candidates = make([]poot.Validation, 0, len(s.byNode[f.NodeID]))
+		for _, i := range s.byNode[f.NodeID] {
+			candidates = append(candidates, s.validations[i])
+		}
 	}
 	var out []poot.Validation
-	for _, v := range s.validations {
+	for _, v := range candidates {
 		switch {
 		case f.NodeID != "" && v.NodeID != f.NodeID,
 			!f.Since.IsZero() && v.Timestamp.Before(f.Since),

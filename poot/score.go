@@ -21,9 +21,6 @@ type Policy struct {
 	PriorWeight  float64
 	// HalfLife is the forgetting factor: an outcome's weight halves every HalfLife (7 days).
 	HalfLife time.Duration
-	// HistoryWindow and HistoryLimit bound the history read for scoring (30 days, 256).
-	HistoryWindow time.Duration
-	HistoryLimit  int
 	// ChallengeTTL is how long an issued challenge stays answerable (2 minutes).
 	ChallengeTTL time.Duration
 	// TimelinessGrace is the latency answered with full timeliness (10 s); timeliness falls
@@ -44,12 +41,13 @@ type Policy struct {
 	ProbationAge time.Duration
 	// ConfidenceScale is the evidence at which the evidence part of confidence is 1/2 (5).
 	ConfidenceScale float64
-	// AnomalySigma, AnomalyMinHistory and AnomalyMinStdDev configure anomaly detection: a
-	// score is flagged when it is more than AnomalySigma standard deviations (at least
-	// AnomalyMinStdDev points) from the mean of at least AnomalyMinHistory recent scores
-	// (3, 10, 0.5).
+	// AnomalySigma, AnomalyMinHistory, AnomalyWindow and AnomalyMinStdDev configure anomaly
+	// detection: a score is flagged when it is more than AnomalySigma standard deviations (at
+	// least AnomalyMinStdDev points) from the mean of the node's last AnomalyWindow evidence
+	// scores, once there are at least AnomalyMinHistory of them (3, 10, 32, 0.5).
 	AnomalySigma      float64
 	AnomalyMinHistory int
+	AnomalyWindow     int
 	AnomalyMinStdDev  float64
 }
 
@@ -63,8 +61,6 @@ func DefaultPolicy() Policy {
 		PriorSuccess:           0.5,
 		PriorWeight:            1,
 		HalfLife:               7 * 24 * time.Hour,
-		HistoryWindow:          30 * 24 * time.Hour,
-		HistoryLimit:           256,
 		ChallengeTTL:           2 * time.Minute,
 		TimelinessGrace:        10 * time.Second,
 		UnchallengedTimeliness: 0.5,
@@ -75,35 +71,77 @@ func DefaultPolicy() Policy {
 		ConfidenceScale:        5,
 		AnomalySigma:           3,
 		AnomalyMinHistory:      10,
+		AnomalyWindow:          32,
 		AnomalyMinStdDev:       0.5,
 	}
 }
 
-// Outcome is one verified fact of a node's history: an evidence validation.
+// Outcome is one verified fact about a node: an evidence validation.
 type Outcome struct {
 	// At is the server time of the validation.
-	At time.Time
+	At time.Time `json:"at"`
 	// Passed is true when every check passed.
-	Passed bool
+	Passed bool `json:"passed"`
 	// Timeliness is the server-measured 0–1 timeliness of the proof (0 when it failed).
-	Timeliness float64
+	Timeliness float64 `json:"timeliness"`
+}
+
+// State is a node's reputation memory after an evidence validation: exponentially decayed
+// sums over all its evidence outcomes, as of At. It is stored with each validation
+// (Validation.State) so the next score needs only the latest one: O(1) work per proof.
+type State struct {
+	// At is the time of the last outcome folded in (zero for a new node).
+	At time.Time `json:"at,omitzero"`
+	// Evidence is Σ w_i, Success Σ w_i·s_i and Timely Σ w_i·s_i·t_i, with w_i = 2^(−age_i/HalfLife).
+	Evidence float64 `json:"evidence"`
+	Success  float64 `json:"success"`
+	Timely   float64 `json:"timely"`
+	// Passed counts all passed outcomes (not decayed); it ends probation.
+	Passed int `json:"passed"`
+	// Seq counts all outcomes folded in; the State with the highest Seq is the latest, even
+	// when several validations share a timestamp.
+	Seq int64 `json:"seq"`
+}
+
+// Fold returns s decayed to o.At with o added (weight 1). Folding a node's outcomes in time
+// order gives the State that Score would have stored.
+func (p Policy) Fold(s State, o Outcome) State {
+	if !s.At.IsZero() && p.HalfLife > 0 {
+		if age := o.At.Sub(s.At); age > 0 {
+			f := math.Exp2(-float64(age) / float64(p.HalfLife))
+			s.Evidence *= f
+			s.Success *= f
+			s.Timely *= f
+		}
+	}
+	s.Evidence++
+	s.Seq++
+	if o.Passed {
+		s.Success++
+		s.Timely += clamp01(o.Timeliness)
+		s.Passed++
+	}
+	if o.At.After(s.At) {
+		s.At = o.At
+	}
+	return s
 }
 
 // Facts are the verified inputs of the score. Nothing in them is chosen freely by the node:
 // output size, the node's timestamp and nonce content do not appear.
 type Facts struct {
-	// Now is the server time of the judgement.
-	Now time.Time
+	// Now is the server time of the judgement (the time of Current).
+	Now time.Time `json:"now"`
 	// NodeCreatedAt is the registration time of the node (from the node registry).
-	NodeCreatedAt time.Time
+	NodeCreatedAt time.Time `json:"node_created_at"`
 	// Keyed is true when the node has a public key (its proofs are signed and challenged).
-	Keyed bool
+	Keyed bool `json:"keyed"`
 	// Uptime is the 0–1 fraction of expected heartbeats received (from the node registry).
-	Uptime float64
+	Uptime float64 `json:"uptime"`
 	// Current is the outcome of the proof being judged.
-	Current Outcome
-	// History holds the node's earlier evidence outcomes, in any order.
-	History []Outcome
+	Current Outcome `json:"current"`
+	// Prior is the node's State before this proof (zero for a new node).
+	Prior State `json:"prior"`
 }
 
 // ScoreResult is the output of Policy.Score.
@@ -118,8 +156,8 @@ type ScoreResult struct {
 	Timeliness float64
 	// Cap is the probation cap that applied (100 once probation is over).
 	Cap float64
-	// Passed counts passed outcomes in the window, the current one included.
-	Passed int
+	// State is the node's reputation memory with the current outcome folded in.
+	State State
 }
 
 // clamp01 maps x into [0, 1]; NaN becomes 0.
@@ -151,44 +189,18 @@ func (p Policy) Timeliness(latency time.Duration) float64 {
 	return 1 - float64(latency-p.TimelinessGrace)/float64(p.ChallengeTTL-p.TimelinessGrace)
 }
 
-// Score computes the standard score of Facts; it is pure and deterministic. See the package
-// documentation for the formula.
+// Score computes the standard score of Facts; it is pure, deterministic and O(1). See the
+// package documentation for the formula.
 func (p Policy) Score(f Facts) ScoreResult {
-	// Weighted sums over the history inside the window plus the current outcome (weight 1).
-	var (
-		n      = 1.0 // evidence weight
-		succ   float64
-		timely float64
-		passed int
-	)
 	cur := f.Current
-	if cur.Passed {
-		succ = 1
-		timely = clamp01(cur.Timeliness)
-		passed = 1
+	cur.At = f.Now
+	if !cur.Passed {
+		cur.Timeliness = 0
 	}
-	hl := float64(p.HalfLife)
-	for _, o := range f.History {
-		age := f.Now.Sub(o.At)
-		if age < 0 {
-			age = 0
-		}
-		if p.HistoryWindow > 0 && age > p.HistoryWindow {
-			continue
-		}
-		w := 1.0
-		if hl > 0 {
-			w = math.Exp2(-float64(age) / hl)
-		}
-		n += w
-		if o.Passed {
-			succ += w
-			timely += w * clamp01(o.Timeliness)
-			passed++
-		}
-	}
-	rep := (succ + p.PriorWeight*clamp01(p.PriorSuccess)) / (n + p.PriorWeight)
-	tim := timely / n
+	st := p.Fold(f.Prior, cur)
+	n := st.Evidence
+	rep := (st.Success + p.PriorWeight*clamp01(p.PriorSuccess)) / (n + p.PriorWeight)
+	tim := clamp01(st.Timely / n)
 	up := clamp01(f.Uptime)
 	assurance := 1.0
 	if !f.Keyed {
@@ -197,11 +209,10 @@ func (p Policy) Score(f Facts) ScoreResult {
 	raw := 100 * assurance * (p.WeightReputation*rep + p.WeightUptime*up + p.WeightTimeliness*tim)
 
 	capv := 100.0
-	if p.ProbationProofs > 0 && passed < p.ProbationProofs {
-		capv = p.ProbationFloor + (100-p.ProbationFloor)*float64(passed)/float64(p.ProbationProofs)
+	if p.ProbationProofs > 0 && st.Passed < p.ProbationProofs {
+		capv = p.ProbationFloor + (100-p.ProbationFloor)*float64(st.Passed)/float64(p.ProbationProofs)
 	}
-	score := math.Min(raw, capv)
-	score = math.Max(0, math.Min(100, score))
+	score := math.Max(0, math.Min(100, math.Min(raw, capv)))
 
 	ageFrac := 1.0
 	if p.ProbationAge > 0 {
@@ -216,7 +227,7 @@ func (p Policy) Score(f Facts) ScoreResult {
 		Uptime:     up,
 		Timeliness: tim,
 		Cap:        capv,
-		Passed:     passed,
+		State:      st,
 	}
 }
 

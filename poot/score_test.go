@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,11 +18,30 @@ import (
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
+// foldAll folds outcomes in time order into a State, as successive validations would.
+func foldAll(p poot.Policy, hist []poot.Outcome) poot.State {
+	sorted := slices.Clone(hist)
+	slices.SortStableFunc(sorted, func(a, b poot.Outcome) int { return a.At.Compare(b.At) })
+	var s poot.State
+	for _, o := range sorted {
+		s = p.Fold(s, o)
+	}
+	return s
+}
+
+// withHistory returns f with its Prior built from hist.
+func withHistory(p poot.Policy, f poot.Facts, hist ...poot.Outcome) poot.Facts {
+	f.Prior = foldAll(p, hist)
+	return f
+}
+
 // Hand-computed values of the documented formula.
 func TestScoreFormulaByHand(t *testing.T) {
 	t.Parallel()
 	p := poot.DefaultPolicy()
-	passed := func(at time.Time, tim float64) poot.Outcome { return poot.Outcome{At: at, Passed: true, Timeliness: tim} }
+	passed := func(at time.Time, tim float64) poot.Outcome {
+		return poot.Outcome{At: at, Passed: true, Timeliness: tim}
+	}
 	tests := []struct {
 		name      string
 		f         poot.Facts
@@ -38,8 +58,8 @@ func TestScoreFormulaByHand(t *testing.T) {
 		{
 			// n = 11, R = 11.5/12, raw = 100·(0.575+0.25+0.15) = 97.5, probation over; conf = 11/16.
 			name: "ten earlier passes, a week old",
-			f: poot.Facts{Now: t0, NodeCreatedAt: t0.Add(-7 * 24 * time.Hour), Keyed: true, Uptime: 1, Current: passed(t0, 1),
-				History: []poot.Outcome{passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1)}},
+			f: withHistory(p, poot.Facts{Now: t0, NodeCreatedAt: t0.Add(-7 * 24 * time.Hour), Keyed: true, Uptime: 1, Current: passed(t0, 1)},
+				passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1), passed(t0, 1)),
 			wantScore: 97.5, wantConf: 0.6875,
 		},
 		{
@@ -51,7 +71,7 @@ func TestScoreFormulaByHand(t *testing.T) {
 		{
 			// One pass a half-life ago: w = 0.5, n = 1.5, R = 2/2.5 = 0.8, T = 1, raw = 88, cap = 80.
 			name:      "forgetting factor",
-			f:         poot.Facts{Now: t0, NodeCreatedAt: t0.Add(-30 * 24 * time.Hour), Keyed: true, Uptime: 1, Current: passed(t0, 1), History: []poot.Outcome{passed(t0.Add(-7*24*time.Hour), 1)}},
+			f:         withHistory(p, poot.Facts{Now: t0, NodeCreatedAt: t0.Add(-30 * 24 * time.Hour), Keyed: true, Uptime: 1, Current: passed(t0, 1)}, passed(t0.Add(-7*24*time.Hour), 1)),
 			wantScore: 80, wantConf: 0.2308,
 		},
 		{
@@ -61,9 +81,11 @@ func TestScoreFormulaByHand(t *testing.T) {
 			wantScore: 61.63, wantConf: 0.1417,
 		},
 		{
-			name:      "history outside the window is ignored",
-			f:         poot.Facts{Now: t0, NodeCreatedAt: t0.Add(-24 * time.Hour), Keyed: true, Uptime: 1, Current: passed(t0, 1), History: []poot.Outcome{{At: t0.Add(-31 * 24 * time.Hour)}}},
-			wantScore: 77.5, wantConf: 0.0952,
+			// Two failures four half-lives ago weigh 2/16: n = 1.125, R = 1.5/2.125,
+			// raw = 100·(0.6·0.70588 + 0.25 + 0.15/1.125) = 80.69, cap 77.5 (one pass).
+			name:      "old failures are mostly forgotten",
+			f:         withHistory(p, poot.Facts{Now: t0, NodeCreatedAt: t0.Add(-7 * 24 * time.Hour), Keyed: true, Uptime: 1, Current: passed(t0, 1)}, poot.Outcome{At: t0.Add(-28 * 24 * time.Hour)}, poot.Outcome{At: t0.Add(-28 * 24 * time.Hour)}),
+			wantScore: 77.5, wantConf: 0.1837,
 		},
 	}
 	for _, tc := range tests {
@@ -131,8 +153,8 @@ func TestMetricsScore(t *testing.T) {
 	}
 }
 
-// randomFacts builds plausible facts from rng.
-func randomFacts(rng *rand.Rand) poot.Facts {
+// randomFacts builds plausible facts and the history behind their Prior from rng.
+func randomFacts(rng *rand.Rand) (poot.Facts, []poot.Outcome) {
 	f := poot.Facts{
 		Now:           t0,
 		NodeCreatedAt: t0.Add(-time.Duration(rng.Int64N(int64(30 * 24 * time.Hour)))),
@@ -140,22 +162,18 @@ func randomFacts(rng *rand.Rand) poot.Facts {
 		Uptime:        rng.Float64(),
 		Current:       poot.Outcome{At: t0, Passed: rng.IntN(4) != 0, Timeliness: rng.Float64()},
 	}
+	var hist []poot.Outcome
 	for range rng.IntN(40) {
 		o := poot.Outcome{At: t0.Add(-time.Duration(rng.Int64N(int64(40 * 24 * time.Hour)))), Passed: rng.IntN(3) != 0}
 		if o.Passed {
 			o.Timeliness = rng.Float64()
 		}
-		f.History = append(f.History, o)
+		hist = append(hist, o)
 	}
 	if !f.Current.Passed {
 		f.Current.Timeliness = 0
 	}
-	return f
-}
-
-func cloneFacts(f poot.Facts) poot.Facts {
-	f.History = append([]poot.Outcome(nil), f.History...)
-	return f
+	return withHistory(poot.DefaultPolicy(), f, hist...), hist
 }
 
 // Property: the score is bounded, rounded, deterministic, independent of history order and
@@ -165,54 +183,53 @@ func TestScoreProperties(t *testing.T) {
 	p := poot.DefaultPolicy()
 	rng := rand.New(rand.NewPCG(42, 1))
 	for i := range 2000 {
-		f := randomFacts(rng)
+		f, hist := randomFacts(rng)
 		r := p.Score(f)
 		require.GreaterOrEqual(t, r.Score, 0.0)
 		require.LessOrEqual(t, r.Score, 100.0)
 		require.Equal(t, r.Score, math.Round(r.Score*100)/100)
 		require.GreaterOrEqual(t, r.Confidence, 0.0)
 		require.LessOrEqual(t, r.Confidence, 1.0)
-		require.Equal(t, r, p.Score(cloneFacts(f)), "determinism")
+		require.Equal(t, r, p.Score(f), "determinism")
 
-		shuffled := cloneFacts(f)
-		rng.Shuffle(len(shuffled.History), func(a, b int) { shuffled.History[a], shuffled.History[b] = shuffled.History[b], shuffled.History[a] })
-		require.InDelta(t, r.Score, p.Score(shuffled).Score, 0.0100001, "history order")
+		shuffled := slices.Clone(hist)
+		rng.Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
+		require.Equal(t, r.Score, p.Score(withHistory(p, f, shuffled...)).Score, "history order")
 
 		better := func(name string, g poot.Facts) {
 			t.Helper()
 			rg := p.Score(g)
 			require.GreaterOrEqual(t, rg.Score, r.Score, "case %d: %s", i, name)
 		}
-		g := cloneFacts(f)
+		g := f
 		g.Uptime = math.Min(1, f.Uptime+rng.Float64()*(1-f.Uptime))
 		better("more uptime", g)
 
 		if f.Current.Passed {
-			g = cloneFacts(f)
+			g = f
 			g.Current.Timeliness = math.Min(1, f.Current.Timeliness+rng.Float64())
 			better("timelier current proof", g)
 		}
-		g = cloneFacts(f)
+		g = f
 		g.Keyed = true
 		better("keyed", g)
 
-		if len(f.History) > 0 {
-			j := rng.IntN(len(f.History))
-			g = cloneFacts(f)
-			if !g.History[j].Passed {
-				g.History[j].Passed = true
-				better("a failure becomes a pass", g)
+		if len(hist) > 0 {
+			j := rng.IntN(len(hist))
+			h := slices.Clone(hist)
+			if !h[j].Passed {
+				h[j].Passed = true
+				better("a failure becomes a pass", withHistory(p, f, h...))
 			} else {
-				g.History[j].Timeliness = math.Min(1, g.History[j].Timeliness+rng.Float64())
-				better("an earlier pass was timelier", g)
+				h[j].Timeliness = math.Min(1, h[j].Timeliness+rng.Float64())
+				better("an earlier pass was timelier", withHistory(p, f, h...))
 			}
 		}
-		g = cloneFacts(f)
-		g.History = append(g.History, poot.Outcome{At: t0.Add(-time.Duration(rng.Int64N(int64(20 * 24 * time.Hour)))), Passed: true, Timeliness: 1})
+		g = withHistory(p, f, append(slices.Clone(hist), poot.Outcome{At: t0.Add(-time.Duration(rng.Int64N(int64(20 * 24 * time.Hour)))), Passed: true, Timeliness: 1})...)
 		better("one more timely pass", g)
 		require.GreaterOrEqual(t, p.Score(g).Confidence, r.Confidence, "more evidence, more confidence")
 
-		g = cloneFacts(f)
+		g = f
 		g.NodeCreatedAt = f.NodeCreatedAt.Add(-24 * time.Hour)
 		require.Equal(t, r.Score, p.Score(g).Score, "age alone does not raise the score")
 		require.GreaterOrEqual(t, p.Score(g).Confidence, r.Confidence, "age raises confidence")
@@ -225,15 +242,14 @@ func TestHonestNodeRises(t *testing.T) {
 	t.Parallel()
 	p := poot.DefaultPolicy()
 	for _, every := range []time.Duration{time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour} {
-		var hist []poot.Outcome
+		var st poot.State
 		prev := 0.0
 		now := t0
 		for k := range 30 {
-			r := p.Score(poot.Facts{Now: now, NodeCreatedAt: t0, Keyed: true, Uptime: 1, Current: poot.Outcome{At: now, Passed: true, Timeliness: 1}, History: hist})
+			r := p.Score(poot.Facts{Now: now, NodeCreatedAt: t0, Keyed: true, Uptime: 1, Current: poot.Outcome{At: now, Passed: true, Timeliness: 1}, Prior: st})
 			require.GreaterOrEqual(t, r.Score, p.Threshold, "every %v proof %d", every, k)
 			require.GreaterOrEqual(t, r.Score, prev, "every %v proof %d", every, k)
-			prev = r.Score
-			hist = append(hist, poot.Outcome{At: now, Passed: true, Timeliness: 1})
+			prev, st = r.Score, r.State
 			now = now.Add(every)
 		}
 		assert.Greater(t, prev, 95.0, "every %v", every)
@@ -255,7 +271,7 @@ func TestScoreGoldenVectors(t *testing.T) {
 		rng := rand.New(rand.NewPCG(2026, 11))
 		var out []scoreVector
 		for range 24 {
-			f := randomFacts(rng)
+			f, _ := randomFacts(rng)
 			r := p.Score(f)
 			out = append(out, scoreVector{Facts: f, Score: r.Score, Confidence: r.Confidence})
 		}

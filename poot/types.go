@@ -121,6 +121,9 @@ type Validation struct {
 	Timeliness float64 `json:"timeliness"`
 	// LatencyMS is the challenge response latency (IssuedAt → received), when challenged.
 	LatencyMS float64 `json:"latency_ms,omitempty"`
+	// State is the node's reputation memory after this validation (zero unless Evidence);
+	// stores persist it so the next score reads only the latest evidence validation.
+	State State `json:"reputation_state"`
 	// MetricsScore is MetricsScore(Proof.Metrics) when metrics were reported; informational.
 	MetricsScore *float64 `json:"metrics_score,omitempty"`
 }
@@ -168,8 +171,9 @@ type ValidationFilter struct {
 	Cursor string
 }
 
-// ValidationPage is one page of validations, newest first (Timestamp desc, then
-// ValidationID desc), with the cursor of the next page ("" when this page is the last).
+// ValidationPage is one page of validations, newest first (Timestamp desc, then State.Seq
+// desc, then ValidationID desc), with the cursor of the next page ("" when this page is the
+// last).
 type ValidationPage struct {
 	Validations []Validation
 	NextCursor  string

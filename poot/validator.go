@@ -50,7 +50,8 @@ type Store interface {
 	// SaveValidation appends one validation (ValidationID is unique).
 	SaveValidation(ctx context.Context, v Validation) error
 	// ListValidations returns validations matching f, newest first (Timestamp desc, then
-	// ValidationID desc), at most f.Limit, with an opaque cursor for the next page.
+	// State.Seq desc, then ValidationID desc), at most f.Limit, with an opaque cursor for the
+	// next page.
 	ListValidations(ctx context.Context, f ValidationFilter) (ValidationPage, error)
 }
 
@@ -84,6 +85,19 @@ type Validator struct {
 	policy  Policy
 	obs     Observer
 	workers int
+	// locks serialize the stateful part of validations of the same node in this process, so
+	// each reads the State the previous one saved.
+	locks [64]sync.Mutex
+}
+
+// nodeLock returns the stripe lock of a node id (FNV-1a).
+func (v *Validator) nodeLock(nodeID string) *sync.Mutex {
+	h := uint32(2166136261)
+	for i := 0; i < len(nodeID); i++ {
+		h ^= uint32(nodeID[i])
+		h *= 16777619
+	}
+	return &v.locks[h%uint32(len(v.locks))]
 }
 
 // Option configures a Validator.
@@ -252,6 +266,9 @@ func (v *Validator) Validate(ctx context.Context, p Proof) (Validation, error) {
 
 	if len(res.Errors) == 0 {
 		// Stateful checks consume; they run only for proofs that passed everything above.
+		mu := v.nodeLock(p.NodeID)
+		mu.Lock()
+		defer mu.Unlock()
 		err := v.store.ConsumeNonce(ctx, p.NodeID, p.Nonce, now.Add(ReplayWindow))
 		switch {
 		case errors.Is(err, ErrNonceReplayed):
@@ -291,24 +308,25 @@ func (v *Validator) Validate(ctx context.Context, p Proof) (Validation, error) {
 	}
 
 	if res.Evidence {
+		// One read: the latest evidence validation carries the reputation State, and the
+		// window's scores feed anomaly detection.
 		page, err := v.store.ListValidations(ctx, ValidationFilter{
-			NodeID: p.NodeID, Since: now.Add(-v.policy.HistoryWindow), EvidenceOnly: true, Limit: v.policy.HistoryLimit,
+			NodeID: p.NodeID, EvidenceOnly: true, Limit: max(1, v.policy.AnomalyWindow),
 		})
 		if err != nil {
 			return Validation{}, internalError("reading the validation history failed", err)
 		}
-		hist := make([]Outcome, 0, len(page.Validations))
 		scores := make([]float64, 0, len(page.Validations))
 		for _, h := range page.Validations {
-			hist = append(hist, Outcome{At: h.Timestamp, Passed: h.ChecksPassed, Timeliness: h.Timeliness})
 			scores = append(scores, h.Score)
 		}
+		prior := latest(page.Validations).State
 		sr := v.policy.Score(Facts{
 			Now: now, NodeCreatedAt: info.CreatedAt, Keyed: keyed, Uptime: info.Uptime,
 			Current: Outcome{At: now, Passed: res.ChecksPassed, Timeliness: res.Timeliness},
-			History: hist,
+			Prior:   prior,
 		})
-		res.Score, res.Confidence = sr.Score, sr.Confidence
+		res.Score, res.Confidence, res.State = sr.Score, sr.Confidence, sr.State
 		res.Anomaly, res.AnomalyZ = v.policy.Anomaly(sr.Score, scores)
 		if res.ChecksPassed {
 			add(checkScore(res.Score, v.policy.Threshold))
@@ -386,20 +404,32 @@ func (v *Validator) CurrentScore(ctx context.Context, nodeID string) (Score, err
 	} else if !found {
 		return Score{}, &Error{Code: CodeNodeNotFound, Message: "node not found", Details: map[string]any{"node_id": nodeID}}
 	}
-	page, err := v.store.ListValidations(ctx, ValidationFilter{NodeID: nodeID, EvidenceOnly: true, Limit: 1})
+	page, err := v.store.ListValidations(ctx, ValidationFilter{NodeID: nodeID, EvidenceOnly: true, Limit: max(1, v.policy.AnomalyWindow)})
 	if err != nil {
 		return Score{}, internalError("reading the validation history failed", err)
 	}
 	if len(page.Validations) == 0 {
 		return Score{NodeID: nodeID, ValidationStatus: StatusPending}, nil
 	}
-	last := page.Validations[0]
+	last := latest(page.Validations)
 	status := StatusInvalid
 	if last.IsValid {
 		status = StatusValid
 	}
 	return Score{NodeID: nodeID, Score: last.Score, CalculatedAt: last.Timestamp, OutputHash: last.OutputHash,
 		ValidationStatus: status, Confidence: last.Confidence}, nil
+}
+
+// latest returns the validation with the highest State.Seq (the newest by Timestamp may tie);
+// the zero Validation for an empty list.
+func latest(vs []Validation) Validation {
+	var best Validation
+	for i, v := range vs {
+		if i == 0 || v.State.Seq > best.State.Seq {
+			best = v
+		}
+	}
+	return best
 }
 
 // Default and maximum page sizes of History.

@@ -421,6 +421,18 @@ func TestBatch(t *testing.T) {
 		assert.Equal(t, i%5 != 0, r.IsValid, "proof %d: %v", i, r.Errors)
 	}
 
+	// Parallel validations of one node chain their reputation State without losing any.
+	page, err := e.v.History(context.Background(), poot.ValidationFilter{NodeID: n.ID, EvidenceOnly: true})
+	require.NoError(t, err)
+	var last poot.State
+	for _, v := range page.Validations {
+		if v.State.Seq > last.Seq {
+			last = v.State
+		}
+	}
+	assert.Equal(t, 40, last.Passed)
+	assert.Equal(t, int64(40), last.Seq)
+
 	_, err = e.v.ValidateBatch(context.Background(), make([]poot.Proof, poot.MaxBatch+1))
 	assert.ErrorIs(t, err, poot.ErrInvalidRequest)
 
