@@ -73,26 +73,28 @@
 //
 // # The standard score
 //
-// The score is Policy.Score, a pure, deterministic function of verified facts (Facts):
-// the node's evidence history (Outcome: server time, whether all checks passed, server-measured
-// timeliness), the current outcome, the node's heartbeat uptime fraction U and its
-// registration time, and whether the node is keyed. Output size, the node's timestamp and the
-// nonce content are not inputs. An evidence validation is one whose nonce was consumed and
+// The score is Policy.Score, a pure, deterministic, O(1) function of verified facts (Facts):
+// the node's reputation State before this proof, the current outcome (whether all checks
+// passed, server-measured timeliness), the node's heartbeat uptime fraction U and its
+// registration time, and whether the node is keyed. Output size, the node's timestamp and
+// the nonce content are not inputs. An evidence validation is one whose nonce was consumed and
 // that either passed all checks or was signed by the node's key (so an attacker cannot ruin a
 // victim's reputation with failing proofs). Only evidence validations are scored; others get
-// score 0 and confidence 0 and do not enter anybody's history.
+// score 0 and confidence 0 and never enter the node's State or anomaly history.
 //
-// With the outcomes i of the history inside Policy.HistoryWindow (30 days, at most
-// HistoryLimit 256), weights w_i = 2^(−age_i/HalfLife) (HalfLife 7 days) and the current
-// outcome with weight 1, s_i = 1 for a passed outcome and 0 otherwise, t_i its timeliness
-// (0 when failed):
+// The State holds exponentially decayed sums over all of the node's evidence outcomes i, with
+// weights w_i = 2^(−age_i/HalfLife) (HalfLife 7 days; the current outcome has weight 1),
+// s_i = 1 for a passed outcome and 0 otherwise, t_i its timeliness (0 when it failed), and
+// m, the number of passed outcomes (not decayed). Policy.Fold adds one outcome; every
+// evidence validation stores the resulting State (Validation.State), and the next proof
+// starts from the stored State with the highest Seq. Then:
 //
-//	n = Σ w_i                                      evidence
-//	R = (Σ w_i·s_i + PriorWeight·PriorSuccess) / (n + PriorWeight)     reputation (prior 1 × 0.5)
-//	T = Σ w_i·s_i·t_i / n                          timeliness
-//	raw = 100 · A · (0.60·R + 0.25·U + 0.15·T)     A = 1 keyed, UnkeyedAssurance 0.85 otherwise
-//	cap = 75 + 25·min(1, m/10)                     probation, m = passed outcomes incl. this one
-//	score = round2(clamp(min(raw, cap), 0, 100))
+//	n   = Σ w_i                                            evidence
+//	R   = (Σ w_i·s_i + PriorWeight·PriorSuccess) / (n + PriorWeight)   reputation (prior 1 × 0.5)
+//	T   = Σ w_i·s_i·t_i / n                                timeliness
+//	raw = 100 · A · (0.60·R + 0.25·U + 0.15·T)             A = 1 keyed, UnkeyedAssurance 0.85 otherwise
+//	cap = 75 + 25·min(1, m/10)                             probation over the first 10 passed proofs
+//	score      = round2(clamp(min(raw, cap), 0, 100))
 //	confidence = round4(n/(n+5) · (0.5 + 0.5·min(1, age/7 days)) · A)
 //
 // Timeliness of a challenged proof is 1 when it arrives within 10 s of IssuedAt (server
@@ -102,16 +104,21 @@
 // The threshold applies to the score computed with this proof included; a proof is valid when
 // every check passed and score ≥ Threshold (70). An honest keyed node that answers challenges
 // on time with full uptime scores min(85, 77.5) = 77.5 on its first proof, which is valid, and
-// rises monotonically (80, 82.5, …) as probation lifts over its first 10 proofs toward 100 as
-// its reputation grows. A node without a key is capped at 85 and needs a few proofs before it
-// is valid. Replays and forgeries are never evidence, so a node that only replays or forges
-// never becomes valid.
+// rises monotonically (80, 82.5, …) as probation lifts over its first 10 proofs, toward 100
+// as its reputation grows. A node without a key is capped at 85 and needs a few proofs before
+// it is valid. Replays and forgeries are never evidence, so a node that only replays or forges
+// never becomes valid, and cannot change a victim's standing.
+//
+// Validations of one node are serialized inside a Validator so each folds onto the previous
+// State. Two replicas validating the same node at the same instant may both start from the
+// same State; the later save wins and one outcome is left out of the sums, which can only
+// understate the node's evidence.
 //
 // # Anomalies
 //
 // A validation is flagged (Validation.Anomaly, AnomalyZ) when its score is more than 3
 // standard deviations (floored at 0.5 points) from the mean of the node's recent evidence
-// scores, once it has at least 10 of them.
+// scores (the last 32), once it has at least 10 of them.
 //
 // # Output-time metrics
 //

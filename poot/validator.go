@@ -344,6 +344,19 @@ func (v *Validator) Validate(ctx context.Context, p Proof) (Validation, error) {
 	return res, nil
 }
 
+// ValidateAs validates a proof posted for the node named in the request path: an empty
+// p.NodeID takes pathNodeID, a different one is refused with LUCID_ERR_4000 (field node_id,
+// reason node_id_mismatch) before anything is consumed or stored.
+func (v *Validator) ValidateAs(ctx context.Context, pathNodeID string, p Proof) (Validation, error) {
+	if p.NodeID == "" {
+		p.NodeID = pathNodeID
+	} else if p.NodeID != pathNodeID {
+		return Validation{}, &Error{Code: CodeValidation, Message: "node_id in the body differs from the path",
+			Details: map[string]any{"field": "node_id", "reason": ReasonNodeMismatch}}
+	}
+	return v.Validate(ctx, p)
+}
+
 // ValidateBatch judges up to MaxBatch proofs independently, in parallel on at most the
 // configured number of workers, and returns one result per proof in order. A proof that could
 // not be judged because of an internal failure comes back invalid with the reason

@@ -517,3 +517,17 @@ func TestMetricsReportedAlongsideNotFedIn(t *testing.T) {
 	assert.Equal(t, 100.0, *rb.MetricsScore)
 	assert.Nil(t, ra.MetricsScore)
 }
+
+func TestValidateAs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	n := e.keyedNode(t, "pathed")
+	p := n.Prove([]byte("o"))
+	_, err := e.v.ValidateAs(context.Background(), "node_someone_else", p)
+	require.ErrorIs(t, err, poot.ErrInvalidRequest)
+	p.NodeID = ""
+	res, err := e.v.ValidateAs(context.Background(), n.ID, p)
+	require.NoError(t, err)
+	assert.True(t, res.IsValid, "%v", res.Errors)
+	assert.Equal(t, n.ID, res.NodeID)
+}
