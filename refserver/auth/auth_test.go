@@ -321,3 +321,41 @@ func hmacSHA256(secret []byte, s string) []byte {
 	m.Write([]byte(s))
 	return m.Sum(nil)
 }
+
+func TestVerifyCache(t *testing.T) {
+	t.Parallel()
+	now := t0
+	clock := func() time.Time { return now }
+	cached := newAuthority(t, func(c *auth.Config) { c.Now = clock; c.CacheSize = 4 })
+	uncached := newAuthority(t, func(c *auth.Config) { c.Now = clock; c.CacheSize = -1 })
+	var tokens []string
+	for i := range 10 {
+		tok, err := cached.IssueToken(auth.TokenRequest{Role: auth.RoleWorker, NodeID: "n" + string(rune('0'+i)), TTL: time.Duration(i+1) * time.Minute})
+		require.NoError(t, err)
+		tokens = append(tokens, tok)
+	}
+	// Callers may not corrupt the cached principal.
+	p, err := cached.Verify(tokens[0])
+	require.NoError(t, err)
+	p.Scopes[0] = auth.ScopePayoutWrite
+	p, err = cached.Verify(tokens[0])
+	require.NoError(t, err)
+	assert.False(t, p.Has(auth.ScopePayoutWrite))
+
+	// Over the validity period of every token, cached and uncached answers agree, even with
+	// more tokens than the cache holds.
+	for step := range 14 {
+		now = t0.Add(time.Duration(step) * 50 * time.Second)
+		for i, tok := range tokens {
+			want, wantErr := uncached.Verify(tok)
+			got, gotErr := cached.Verify(tok)
+			if wantErr != nil {
+				require.Error(t, gotErr, "step %d token %d", step, i)
+				assert.ErrorIs(t, gotErr, auth.ErrExpired)
+				continue
+			}
+			require.NoError(t, gotErr, "step %d token %d", step, i)
+			assert.Equal(t, want, got)
+		}
+	}
+}

@@ -37,7 +37,15 @@ type Config struct {
 	Leeway time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// CacheSize bounds the cache of verified tokens: a token seen before is accepted again
+	// after a map lookup and a check of its validity period, instead of a full parse and HMAC
+	// (clients reuse one token for its whole hour). DefaultCacheSize when zero, no cache when
+	// negative. Only tokens that passed every check are cached, keyed by their exact text.
+	CacheSize int
 }
+
+// DefaultCacheSize is the number of verified tokens remembered when Config.CacheSize is zero.
+const DefaultCacheSize = 10_000
 
 // Authority issues and verifies access tokens with one secret. It is safe for concurrent use.
 type Authority struct {
@@ -47,6 +55,8 @@ type Authority struct {
 	ttl      time.Duration
 	now      func() time.Time
 	parser   *jwt.Parser
+	leeway   time.Duration
+	cache    *verifiedCache
 }
 
 // New returns an Authority for cfg, or an error when the secret is too short.
@@ -90,6 +100,13 @@ func New(cfg Config) (*Authority, error) {
 		opts = append(opts, jwt.WithAudience(a.audience))
 	}
 	a.parser = jwt.NewParser(opts...)
+	a.leeway = leeway
+	switch {
+	case cfg.CacheSize == 0:
+		a.cache = newVerifiedCache(DefaultCacheSize)
+	case cfg.CacheSize > 0:
+		a.cache = newVerifiedCache(cfg.CacheSize)
+	}
 	return a, nil
 }
 
@@ -193,12 +210,42 @@ func (a *Authority) IssueToken(req TokenRequest) (string, error) {
 // CodeUnauthorized whose cause matches one of ErrMalformed, ErrAlgorithm, ErrSignature,
 // ErrExpired, ErrNotYetValid, ErrMissingClaim, ErrIssuer, ErrAudience or ErrClaims.
 func (a *Authority) Verify(token string) (Principal, error) {
+	if a.cache != nil {
+		if e, ok := a.cache.get(token); ok {
+			now := a.now()
+			switch {
+			case !now.Before(e.exp.Add(a.leeway)):
+				a.cache.remove(token)
+				return Principal{}, unauthorized(ErrExpired, "token expired", nil)
+			case now.Add(a.leeway).Before(e.notBefore):
+				return Principal{}, unauthorized(ErrNotYetValid, "token not valid yet", nil)
+			}
+			p := e.p
+			p.Scopes = slices.Clone(p.Scopes)
+			return p, nil
+		}
+	}
 	var c claims
 	t, err := a.parser.ParseWithClaims(token, &c, a.key)
 	if err != nil {
 		return Principal{}, classify(t, err)
 	}
-	return principalOf(&c)
+	p, err := principalOf(&c)
+	if err != nil {
+		return Principal{}, err
+	}
+	if a.cache != nil {
+		e := verified{p: p, exp: c.ExpiresAt.Time}
+		if c.NotBefore != nil {
+			e.notBefore = c.NotBefore.Time
+		}
+		if c.IssuedAt != nil && c.IssuedAt.After(e.notBefore) {
+			e.notBefore = c.IssuedAt.Time
+		}
+		e.p.Scopes = slices.Clone(p.Scopes)
+		a.cache.put(token, e, a.now())
+	}
+	return p, nil
 }
 
 // key returns the secret for an HS256 token. The parser has already refused other algorithms;
