@@ -307,6 +307,26 @@ func (f *resFakeStore) PutAllocation(_ context.Context, a *Allocation) error {
 	return nil
 }
 
+func (f *resFakeStore) DeleteNodeResources(_ context.Context, nodeID string, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.samples, nodeID)
+	for k := range f.hourly {
+		if k.node == nodeID {
+			delete(f.hourly, k)
+		}
+	}
+	delete(f.thresholds, nodeID)
+	delete(f.allocations, nodeID)
+	for i := range f.alerts {
+		if f.alerts[i].NodeID == nodeID && f.alerts[i].ClearedAt == nil {
+			t := at
+			f.alerts[i].ClearedAt = &t
+		}
+	}
+	return nil
+}
+
 func (f *resFakeStore) sampleCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

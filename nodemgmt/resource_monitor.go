@@ -112,7 +112,8 @@ type ReportResult struct {
 }
 
 // Report validates a sample of the node (ResourceSample.Validate with the raw retention as
-// maximum age; a NodeID in the sample must match nodeID), stores it and, unless it is older
+// maximum age; a NodeID in the sample must match nodeID), stores it (timestamp in UTC,
+// truncated to the microsecond) and, unless it is older
 // than the node's latest stored sample, evaluates the node's thresholds against it. A sample
 // with the same timestamp as a stored one is refused with LUCID_ERR_4090. Nothing is stored
 // when validation fails.
@@ -123,7 +124,9 @@ func (m *Monitor) Report(ctx context.Context, nodeID string, s ResourceSample) (
 		return nil, v.err()
 	}
 	s.NodeID = nodeID
-	s.Timestamp = s.Timestamp.UTC()
+	// Microseconds are what every backend (PostgreSQL included) stores exactly, so the
+	// duplicate check and "latest" agree everywhere.
+	s.Timestamp = s.Timestamp.UTC().Truncate(time.Microsecond)
 	if err := checkNodeID(nodeID); err != nil {
 		return nil, err
 	}
@@ -520,6 +523,34 @@ func (m *Monitor) Allocation(ctx context.Context, nodeID string) (*Allocation, e
 		return nil, err
 	}
 	return m.res.GetAllocation(ctx, nodeID)
+}
+
+// ActiveAlerts returns the active alerts of every node (at most limit; default 1000), for
+// example to set the alert gauges when the server starts.
+func (m *Monitor) ActiveAlerts(ctx context.Context, limit int) ([]Alert, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	return m.res.ListAlerts(ctx, AlertFilter{ActiveOnly: true, Limit: limit})
+}
+
+// ForgetNode drops the resource data of a deleted node and clears its active alerts; the
+// cleared alerts are reported to OnAlert so gauges go back to zero. Call it after the node is
+// deleted.
+func (m *Monitor) ForgetNode(ctx context.Context, nodeID string) error {
+	active, err := m.res.ActiveAlerts(ctx, nodeID)
+	if err != nil {
+		return err
+	}
+	at := m.now()
+	if err := m.res.DeleteNodeResources(ctx, nodeID, at); err != nil {
+		return err
+	}
+	for _, a := range active {
+		a.ClearedAt = &at
+		m.emit(AlertEvent{Alert: a, Raised: false})
+	}
+	return nil
 }
 
 // CollectOnce takes one sample from source and reports it for the node. A sample without a

@@ -460,3 +460,33 @@ func TestNextLevel(t *testing.T) {
 		assert.Equal(t, tc.want, nextLevel(tc.cur, tc.value, th, tc.h), "%+v", tc)
 	}
 }
+
+func TestMonitorForgetNode(t *testing.T) {
+	t.Parallel()
+	f := newMonitorFixture(t)
+	ctx := context.Background()
+	s := goodSample(resT0)
+	s.NodeID = ""
+	s.CPU.UsagePercent = 99
+	_, err := f.m.Report(ctx, resNodeFree, s)
+	require.NoError(t, err)
+	_, err = f.m.Allocate(ctx, SystemActor, resNodeFree, AllocationRequest{CPUPercent: 10})
+	require.NoError(t, err)
+	all, err := f.m.ActiveAlerts(ctx, 0)
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	f.takeEvents()
+
+	require.NoError(t, f.m.ForgetNode(ctx, resNodeFree))
+	ev := f.takeEvents()
+	require.Len(t, ev, 1)
+	assert.False(t, ev[0].Raised)
+	assert.NotNil(t, ev[0].Alert.ClearedAt)
+	all, err = f.m.ActiveAlerts(ctx, 0)
+	require.NoError(t, err)
+	assert.Empty(t, all)
+	assert.Zero(t, f.store.sampleCount())
+	a, err := f.store.GetAllocation(ctx, resNodeFree)
+	require.NoError(t, err)
+	assert.Nil(t, a)
+}

@@ -54,6 +54,11 @@ type ResourceStore interface {
 	GetAllocation(ctx context.Context, nodeID string) (*Allocation, error)
 	// PutAllocation creates or replaces the node's reservation.
 	PutAllocation(ctx context.Context, a *Allocation) error
+
+	// DeleteNodeResources removes the node's samples, aggregates, thresholds and allocation
+	// and clears its active alerts (ClearedAt = at), when the node is deleted. Alert history is
+	// kept.
+	DeleteNodeResources(ctx context.Context, nodeID string, at time.Time) error
 }
 
 // AggregateQuery selects one metric of one node in [Start, End).
