@@ -74,6 +74,8 @@ type Observer struct {
 	OnBatch func(s BatchSummary, elapsed time.Duration)
 	// OnChallenge is called once per issued challenge.
 	OnChallenge func(c Challenge)
+	// OnError is called when a proof could not be judged (directory or store failure).
+	OnError func(nodeID string, err error)
 }
 
 // Validator judges proofs: it runs the checks, consumes nonces and challenges, scores, and
@@ -205,6 +207,21 @@ func (v *Validator) IssueChallenge(ctx context.Context, nodeID string) (Challeng
 // first, then the signature, and only when all of these pass are the nonce and the challenge
 // consumed, so an unsigned or forged proof can never burn a keyed node's challenge or nonce.
 func (v *Validator) Validate(ctx context.Context, p Proof) (Validation, error) {
+	res, err := v.validate(ctx, p)
+	if err != nil {
+		if v.obs.OnError != nil {
+			v.obs.OnError(p.NodeID, err)
+		}
+		return Validation{}, err
+	}
+	if v.obs.OnValidation != nil {
+		v.obs.OnValidation(res)
+	}
+	return res, nil
+}
+
+// validate is Validate without the observer calls.
+func (v *Validator) validate(ctx context.Context, p Proof) (Validation, error) {
 	now := v.clock.Now()
 	res := Validation{ValidationID: newUUID(), NodeID: p.NodeID, Timestamp: now, Nonce: p.Nonce, Errors: []Reason{}}
 	add := func(r *Reason) {
@@ -337,9 +354,6 @@ func (v *Validator) Validate(ctx context.Context, p Proof) (Validation, error) {
 
 	if err := v.store.SaveValidation(ctx, res); err != nil {
 		return Validation{}, internalError("saving the validation failed", err)
-	}
-	if v.obs.OnValidation != nil {
-		v.obs.OnValidation(res)
 	}
 	return res, nil
 }

@@ -398,7 +398,12 @@ func TestAnomalyFlagged(t *testing.T) {
 
 func TestBatch(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, poot.WithWorkers(4))
+	var batches, challenges, judged atomic.Int64
+	e := newEnv(t, poot.WithWorkers(4), poot.WithObserver(poot.Observer{
+		OnBatch:      func(s poot.BatchSummary, _ time.Duration) { batches.Add(int64(s.Total)) },
+		OnChallenge:  func(poot.Challenge) { challenges.Add(1) },
+		OnValidation: func(poot.Validation) { judged.Add(1) },
+	}))
 	n := e.keyedNode(t, "batcher")
 	var proofs []poot.Proof
 	for i := range 50 {
@@ -416,6 +421,9 @@ func TestBatch(t *testing.T) {
 	assert.Equal(t, 10, res.Summary.Invalid-1)
 	assert.Equal(t, 40, res.Summary.Valid)
 	assert.Zero(t, res.Summary.Errors)
+	assert.Equal(t, int64(51), batches.Load())
+	assert.Equal(t, int64(50), challenges.Load())
+	assert.Equal(t, int64(51), judged.Load())
 	for i, r := range res.Results[:50] {
 		assert.Equal(t, proofs[i].Nonce, r.Nonce, "results keep request order")
 		assert.Equal(t, i%5 != 0, r.IsValid, "proof %d: %v", i, r.Errors)
@@ -443,7 +451,8 @@ func TestBatch(t *testing.T) {
 
 func TestStoreFailures(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	var failures atomic.Int64
+	e := newEnv(t, poot.WithObserver(poot.Observer{OnError: func(string, error) { failures.Add(1) }}))
 	n := e.keyedNode(t, "unlucky")
 	e.store.failSave = errors.New("disk full")
 	_, err := e.v.Validate(context.Background(), n.Prove([]byte("o")))
@@ -453,6 +462,7 @@ func TestStoreFailures(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, poot.BatchSummary{Total: 2, Errors: 2}, res.Summary)
 	assert.Equal(t, []string{poot.ReasonInternal}, codes(res.Results[0]))
+	assert.Equal(t, int64(3), failures.Load())
 
 	e.store.failSave = nil
 	e.store.failList = errors.New("connection reset")
