@@ -383,7 +383,8 @@ func busyTimes(t cpu.TimesStat) (total, busy float64) {
 }
 
 // networkUsage builds the network part of a sample: counters as read, rates from the deltas
-// to prev. Loopback is listed per interface but left out of the totals.
+// to prev. Loopback is listed per interface but left out of the totals; at most
+// nodemgmt.MaxSampleInterfaces interfaces are listed.
 func networkUsage(prev, cur []net.IOCountersStat, secs float64) nodemgmt.NetworkUsage {
 	before := make(map[string]net.IOCountersStat, len(prev))
 	for _, p := range prev {
@@ -391,9 +392,6 @@ func networkUsage(prev, cur []net.IOCountersStat, secs float64) nodemgmt.Network
 	}
 	var out nodemgmt.NetworkUsage
 	for _, c := range cur {
-		if len(out.Interfaces) == nodemgmt.MaxSampleInterfaces {
-			break
-		}
 		i := nodemgmt.InterfaceUsage{Name: c.Name, BytesIn: clampInt(c.BytesRecv), BytesOut: clampInt(c.BytesSent),
 			PacketsIn: clampInt(c.PacketsRecv), PacketsOut: clampInt(c.PacketsSent),
 			ErrorsIn: clampInt(c.Errin), ErrorsOut: clampInt(c.Errout)}
@@ -401,7 +399,10 @@ func networkUsage(prev, cur []net.IOCountersStat, secs float64) nodemgmt.Network
 			i.InMbps = rate(p.BytesRecv, c.BytesRecv, secs) * 8 / 1e6
 			i.OutMbps = rate(p.BytesSent, c.BytesSent, secs) * 8 / 1e6
 		}
-		out.Interfaces = append(out.Interfaces, i)
+		// The list is bounded like a reported sample's; the totals still cover every interface.
+		if len(out.Interfaces) < nodemgmt.MaxSampleInterfaces {
+			out.Interfaces = append(out.Interfaces, i)
+		}
 		if c.Name == "lo" || c.Name == "lo0" {
 			continue
 		}

@@ -271,3 +271,14 @@ func TestCollectWithFakeClockComputesCPUAndRates(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, sample.Timestamp, again.Timestamp)
 }
+
+func TestNetworkUsageBoundsInterfaceList(t *testing.T) {
+	t.Parallel()
+	var cur []net.IOCountersStat
+	for i := range nodemgmt.MaxSampleInterfaces + 10 {
+		cur = append(cur, net.IOCountersStat{Name: "veth" + string(rune('a'+i%26)) + string(rune('a'+i/26)), BytesRecv: 1})
+	}
+	u := networkUsage(nil, cur, 1)
+	assert.Len(t, u.Interfaces, nodemgmt.MaxSampleInterfaces)
+	assert.EqualValues(t, nodemgmt.MaxSampleInterfaces+10, u.TotalBytesIn, "totals cover every interface")
+}
