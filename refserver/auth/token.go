@@ -206,7 +206,8 @@ func (a *Authority) IssueToken(req TokenRequest) (string, error) {
 	return signed, nil
 }
 
-// Verify checks token and returns its principal. Every refusal is an *Error with
+// Verify checks token and returns its principal. A token verified before is found in the
+// cache and only its validity period is checked again. Every refusal is an *Error with
 // CodeUnauthorized whose cause matches one of ErrMalformed, ErrAlgorithm, ErrSignature,
 // ErrExpired, ErrNotYetValid, ErrMissingClaim, ErrIssuer, ErrAudience or ErrClaims.
 func (a *Authority) Verify(token string) (Principal, error) {

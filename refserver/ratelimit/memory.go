@@ -82,7 +82,8 @@ type shard struct {
 // size stays bounded. Buckets that have refilled completely are dropped by sweeps, which loses
 // nothing (a new bucket starts full); when a shard reaches its share of MaxKeys, the fullest of
 // a few sampled buckets is evicted, which at worst forgives a little of one client's spending.
-// Safe for concurrent use. Each replica counts on its own: use Redis to share a budget.
+// (A request racing with the eviction of its own bucket may be counted in the dropped bucket:
+// at most one request forgiven per such race.) Safe for concurrent use. Each replica counts on its own: use Redis to share a budget.
 type Memory struct {
 	params   [5]tierParams
 	shards   []shard
