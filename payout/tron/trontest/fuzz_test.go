@@ -11,7 +11,6 @@ import (
 	"github.com/fbsobreira/gotron-sdk/pkg/proto/api"
 	"github.com/fbsobreira/gotron-sdk/pkg/proto/core"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/hamigames/lucid-node-management/payout/tron/trontest"
 )
@@ -98,5 +97,4 @@ func seedTx(f *testing.F, srv *trontest.Server, to trontest.Account, amount int6
 	return b
 }
 
-var _ = anypb.New
 var _ api.WalletServer = (*trontest.Server)(nil)
