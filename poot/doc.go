@@ -111,8 +111,16 @@
 //
 // Validations of one node are serialized inside a Validator so each folds onto the previous
 // State. Two replicas validating the same node at the same instant may both start from the
-// same State; the later save wins and one outcome is left out of the sums, which can only
-// understate the node's evidence.
+// same State; then one of the two outcomes is left out of the later sums, as if that proof
+// had not been sent (its own validation result stands).
+//
+// # Storage
+//
+// A Store persists every Validation with all its fields (including State, or at least its
+// numbers and Seq), orders ListValidations newest first by (Timestamp, State.Seq,
+// ValidationID), and keeps history for a year. Consumed nonces need a unique (node_id, nonce)
+// key and may be purged once expired; challenges need a unique nonce and may be purged once
+// expired.
 //
 // # Anomalies
 //

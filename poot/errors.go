@@ -13,6 +13,7 @@ const (
 	CodeInternal         = "LUCID_ERR_5000"
 	CodeUnavailable      = "LUCID_ERR_5030"
 	CodeNodeNotFound     = "LUCID_ERR_5001"
+	CodeInvalidStatus    = "LUCID_ERR_5003"
 	CodeValidationFailed = "LUCID_ERR_5005"
 	CodeBatchFailed      = "LUCID_ERR_5010"
 )

@@ -186,7 +186,7 @@ func (v *Validator) IssueChallenge(ctx context.Context, nodeID string) (Challeng
 		return Challenge{}, &Error{Code: CodeNodeNotFound, Message: "node not found", Details: map[string]any{"node_id": nodeID}}
 	}
 	if !info.Active {
-		return Challenge{}, &Error{Code: "LUCID_ERR_5003", Message: "node is not active", Details: map[string]any{"node_id": nodeID}}
+		return Challenge{}, &Error{Code: CodeInvalidStatus, Message: "node is not active", Details: map[string]any{"node_id": nodeID}}
 	}
 	now := v.clock.Now()
 	c := Challenge{NodeID: nodeID, Nonce: NewChallengeNonce(), IssuedAt: now, ExpiresAt: now.Add(v.policy.ChallengeTTL)}
