@@ -29,13 +29,34 @@ func quietOptions(o Options) Options {
 // is under 0.2 % of the window.
 const measureWindow = time.Second
 
+// noiseAttempts is how many times a known-load measurement may be repeated when the reported
+// rate is above the upper bound: other processes on the host (builds, other tests) add traffic
+// and disk writes that the kernel counters cannot tell apart. A value below the lower bound is
+// never retried: the counters must account for at least the load the test generated.
+const noiseAttempts = 3
+
+// checkKnownRate compares got against want within [lo·want, hi·want]. It fails the test at
+// once below the lower bound and reports false (retry) above the upper bound.
+func checkKnownRate(t *testing.T, what string, got, want, lo, hi float64, last bool) bool {
+	t.Helper()
+	require.GreaterOrEqual(t, got, want*lo, "%s: below the generated load", what)
+	if got <= want*hi {
+		return true
+	}
+	if last {
+		t.Fatalf("%s: %.2f above %.2f·%.2f after %d attempts (other activity on the host?)", what, got, hi, want, noiseAttempts)
+	}
+	t.Logf("%s: %.2f above %.2f·%.2f, likely other activity on the host; measuring again", what, got, hi, want)
+	return false
+}
+
 // TestLoopbackRateMatchesKnownTraffic sends a known number of bytes through a TCP connection
 // on 127.0.0.1 between two readings about one second apart and checks the loopback interface's
 // reported rate against bytes·8/1e6/seconds.
 //
 // Tolerance: −3 % … +10 %. The kernel counts TCP/IP headers on top of the payload (≈0.1 % at
 // loopback's 64 KiB MTU) and other processes may use loopback at the same time; both can only
-// add, so the lower bound is tight and the upper one looser.
+// add, so the lower bound is tight and the upper one looser (see noiseAttempts).
 func TestLoopbackRateMatchesKnownTraffic(t *testing.T) {
 	ctx := context.Background()
 	nics, err := net.IOCountersWithContext(ctx, true)
@@ -47,9 +68,39 @@ func TestLoopbackRateMatchesKnownTraffic(t *testing.T) {
 	if !hasLo {
 		t.Skip("the host has no interface named lo")
 	}
+	for attempt := 1; attempt <= noiseAttempts; attempt++ {
+		want, sample := loopbackWindow(t)
+		var lo *nodemgmt.InterfaceUsage
+		for i := range sample.Network.Interfaces {
+			if sample.Network.Interfaces[i].Name == "lo" {
+				lo = &sample.Network.Interfaces[i]
+			}
+		}
+		require.NotNil(t, lo)
+		t.Logf("want %.1f Mbps, lo in %.1f Mbps, out %.1f Mbps", want, lo.InMbps, lo.OutMbps)
+		// Loopback is not part of the machine's network totals.
+		var sumIn float64
+		for _, i := range sample.Network.Interfaces {
+			if i.Name != "lo" {
+				sumIn += i.InMbps
+			}
+		}
+		assert.InDelta(t, sumIn, sample.Network.InMbps, 1e-9)
+		require.NoError(t, sample.Validate(time.Now(), 0))
+		last := attempt == noiseAttempts
+		if checkKnownRate(t, "lo in_mbps", lo.InMbps, want, 0.97, 1.10, last) &&
+			checkKnownRate(t, "lo out_mbps", lo.OutMbps, want, 0.97, 1.10, last) {
+			return
+		}
+	}
+}
+
+// loopbackWindow sends 128 MiB over a fresh loopback connection between two readings at least
+// measureWindow apart and returns the expected rate in Mbps and the resulting sample.
+func loopbackWindow(t *testing.T) (float64, nodemgmt.ResourceSample) {
+	ctx := context.Background()
 	s, err := New(quietOptions(Options{}))
 	require.NoError(t, err)
-
 	ln, err := stdnet.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -67,7 +118,7 @@ func TestLoopbackRateMatchesKnownTraffic(t *testing.T) {
 	conn, err := stdnet.Dial("tcp", ln.Addr().String())
 	require.NoError(t, err)
 
-	const total = 64 << 20
+	const total = 128 << 20
 	buf := make([]byte, 64<<10)
 	start := time.Now()
 	s.collect(ctx) // baseline
@@ -80,31 +131,10 @@ func TestLoopbackRateMatchesKnownTraffic(t *testing.T) {
 	time.Sleep(time.Until(start.Add(measureWindow)))
 	s.collect(ctx)
 	elapsed := time.Since(start).Seconds()
-
 	sample, err := s.Sample(ctx)
 	require.NoError(t, err)
-	want := float64(total) * 8 / 1e6 / elapsed
-	var lo *nodemgmt.InterfaceUsage
-	for i := range sample.Network.Interfaces {
-		if sample.Network.Interfaces[i].Name == "lo" {
-			lo = &sample.Network.Interfaces[i]
-		}
-	}
-	require.NotNil(t, lo)
-	t.Logf("sent %d bytes in %.3f s: want %.1f Mbps, lo in %.1f Mbps, out %.1f Mbps", total, elapsed, want, lo.InMbps, lo.OutMbps)
-	for name, gotMbps := range map[string]float64{"in": lo.InMbps, "out": lo.OutMbps} {
-		assert.GreaterOrEqual(t, gotMbps, want*0.97, name)
-		assert.LessOrEqual(t, gotMbps, want*1.10, name)
-	}
-	// Loopback is not part of the machine's network totals.
-	var sumIn float64
-	for _, i := range sample.Network.Interfaces {
-		if i.Name != "lo" {
-			sumIn += i.InMbps
-		}
-	}
-	assert.InDelta(t, sumIn, sample.Network.InMbps, 1e-9)
-	require.NoError(t, sample.Validate(time.Now(), 0))
+	t.Logf("sent %d bytes over loopback in a %.3f s window", total, elapsed)
+	return float64(total) * 8 / 1e6 / elapsed, sample
 }
 
 // TestDiskWriteThroughputMatchesKnownWrites writes and fsyncs a known number of bytes in a
@@ -113,8 +143,8 @@ func TestLoopbackRateMatchesKnownTraffic(t *testing.T) {
 //
 // Tolerance: −5 % … +50 %. Every fsynced byte reaches the device, so the lower bound is tight;
 // the file system adds journal and metadata writes and other processes share the device, so
-// the upper bound is loose. Skipped when the directory's device exposes no io counters
-// (tmpfs, overlay without a block device).
+// the upper bound is loose (see noiseAttempts). Skipped when the directory's device exposes no
+// io counters (tmpfs, overlay without a block device).
 func TestDiskWriteThroughputMatchesKnownWrites(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -124,35 +154,38 @@ func TestDiskWriteThroughputMatchesKnownWrites(t *testing.T) {
 	if !s.prev.diskOK {
 		t.Skipf("no io counters for the device of %s (device %q); cannot measure disk throughput here", dir, s.DiskDevice())
 	}
-
 	const total = 32 << 20
 	buf := make([]byte, 1<<20)
 	for i := range buf {
 		buf[i] = byte(i * 7) // not all zeros, in case the device compresses
 	}
-	start := time.Now()
-	s.collect(ctx) // baseline
-	f, err := os.Create(filepath.Join(dir, "load"))
-	require.NoError(t, err)
-	for w := 0; w < total; w += len(buf) {
-		_, err := f.Write(buf)
+	for attempt := 1; attempt <= noiseAttempts; attempt++ {
+		start := time.Now()
+		s.collect(ctx) // baseline
+		f, err := os.Create(filepath.Join(dir, "load"))
 		require.NoError(t, err)
-	}
-	require.NoError(t, f.Sync())
-	require.NoError(t, f.Close())
-	time.Sleep(time.Until(start.Add(measureWindow)))
-	s.collect(ctx)
-	elapsed := time.Since(start).Seconds()
+		for w := 0; w < total; w += len(buf) {
+			_, err := f.Write(buf)
+			require.NoError(t, err)
+		}
+		require.NoError(t, f.Sync())
+		require.NoError(t, f.Close())
+		time.Sleep(time.Until(start.Add(measureWindow)))
+		s.collect(ctx)
+		elapsed := time.Since(start).Seconds()
 
-	sample, err := s.Sample(ctx)
-	require.NoError(t, err)
-	want := float64(total) / 1e6 / elapsed
-	t.Logf("wrote %d bytes to %s (device %s) in %.3f s: want %.2f MB/s, got %.2f MB/s, %.0f write iops",
-		total, dir, s.DiskDevice(), elapsed, want, sample.Disk.WriteThroughputMBps, sample.Disk.WriteIOPS)
-	assert.GreaterOrEqual(t, sample.Disk.WriteThroughputMBps, want*0.95)
-	assert.LessOrEqual(t, sample.Disk.WriteThroughputMBps, want*1.5)
-	assert.Positive(t, sample.Disk.WriteIOPS)
-	assert.Positive(t, sample.Disk.TotalBytes)
+		sample, err := s.Sample(ctx)
+		require.NoError(t, err)
+		want := float64(total) / 1e6 / elapsed
+		t.Logf("wrote %d bytes to %s (device %s) in a %.3f s window: want %.2f MB/s, got %.2f MB/s, %.0f write iops",
+			total, dir, s.DiskDevice(), elapsed, want, sample.Disk.WriteThroughputMBps, sample.Disk.WriteIOPS)
+		assert.Positive(t, sample.Disk.WriteIOPS)
+		assert.Positive(t, sample.Disk.TotalBytes)
+		if checkKnownRate(t, "disk write_throughput_mbps", sample.Disk.WriteThroughputMBps, want, 0.95, 1.5, attempt == noiseAttempts) {
+			return
+		}
+		require.NoError(t, os.Remove(filepath.Join(dir, "load")))
+	}
 }
 
 func TestStartServesLatestWithoutBlocking(t *testing.T) {
