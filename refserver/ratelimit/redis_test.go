@@ -93,11 +93,11 @@ func TestRedisSteadyClientNeverBlocked(t *testing.T) {
 	t.Parallel()
 	c := testRedis(t)
 	ctx := context.Background()
-	const window = 400 * time.Millisecond
+	const window = 300 * time.Millisecond
 	prefix := testPrefix(t, c)
 	r := newRedis(t, c, prefix, window, ratelimit.Tiers{Authenticated: 10}, nil)
-	// Half the limit, for five windows: the INCR+EXPIRE design refused this client after two.
-	for i := range 25 {
+	// Half the limit, for four windows: the INCR+EXPIRE design refused this client after two.
+	for i := range 20 {
 		d, err := r.Allow(ctx, "worker:n1", ratelimit.TierAuthenticated)
 		require.NoError(t, err)
 		require.True(t, d.Allowed, "request %d of a client under the limit", i)
