@@ -176,7 +176,8 @@ func PlanEpoch(in PlanInput) (EpochPlan, error) {
 		}
 	}
 	now := in.Now.UTC()
-	plan := EpochPlan{Record: rec}
+	plan := EpochPlan{Record: rec, Ledger: make([]LedgerEntry, 0, 2*len(shares)), Payouts: make([]Payout, 0, len(shares))}
+	plan.Record.PayoutIDs = make([]string, 0, len(shares))
 	for _, s := range shares {
 		if s.Minor == 0 {
 			continue

@@ -23,7 +23,9 @@ func shareMap(sh []payout.EpochShare) map[string]int64 {
 
 func TestSplitPoolVectors(t *testing.T) {
 	t.Parallel()
-	el := func(id string, s uint64) payout.NodeScore { return payout.NodeScore{NodeID: id, Score: s, Eligible: true} }
+	el := func(id string, s uint64) payout.NodeScore {
+		return payout.NodeScore{NodeID: id, Score: s, Eligible: true}
+	}
 	tests := []struct {
 		name   string
 		pool   int64
