@@ -139,7 +139,7 @@ const (
 type Score struct {
 	NodeID       string    `json:"node_id"`
 	Score        float64   `json:"score"`
-	CalculatedAt time.Time `json:"calculated_at,omitzero"`
+	CalculatedAt time.Time `json:"calculated_at"`
 	OutputHash   string    `json:"output_hash"`
 	// ValidationStatus is valid|invalid from the latest evidence validation, or pending when
 	// the node has none yet.

@@ -424,7 +424,7 @@ func (v *Validator) ValidateBatch(ctx context.Context, proofs []Proof) (BatchRes
 }
 
 // CurrentScore returns the node's score from its latest evidence validation, or a pending
-// score of 0 when it has none. Unknown nodes get a LUCID_ERR_5001 error.
+// score of 0 calculated now when it has none. Unknown nodes get a LUCID_ERR_5001 error.
 func (v *Validator) CurrentScore(ctx context.Context, nodeID string) (Score, error) {
 	if _, found, err := v.lookup(ctx, nodeID); err != nil {
 		return Score{}, err
@@ -436,7 +436,7 @@ func (v *Validator) CurrentScore(ctx context.Context, nodeID string) (Score, err
 		return Score{}, internalError("reading the validation history failed", err)
 	}
 	if len(page.Validations) == 0 {
-		return Score{NodeID: nodeID, ValidationStatus: StatusPending}, nil
+		return Score{NodeID: nodeID, CalculatedAt: v.clock.Now(), ValidationStatus: StatusPending}, nil
 	}
 	last := latest(page.Validations)
 	status := StatusInvalid

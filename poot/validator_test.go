@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -478,7 +479,7 @@ func TestCurrentScoreAndHistory(t *testing.T) {
 	n := e.keyedNode(t, "scored")
 	sc, err := e.v.CurrentScore(context.Background(), n.ID)
 	require.NoError(t, err)
-	assert.Equal(t, poot.Score{NodeID: n.ID, ValidationStatus: poot.StatusPending}, sc)
+	assert.Equal(t, poot.Score{NodeID: n.ID, CalculatedAt: e.clock.Now(), ValidationStatus: poot.StatusPending}, sc)
 	_, err = e.v.CurrentScore(context.Background(), "node_nobody_here")
 	assert.ErrorContains(t, err, poot.CodeNodeNotFound)
 
@@ -540,4 +541,70 @@ func TestValidateAs(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.IsValid, "%v", res.Errors)
 	assert.Equal(t, n.ID, res.NodeID)
+}
+
+// The JSON shapes carry the SPEC field names.
+func TestJSONShapes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	n := e.keyedNode(t, "shapes")
+	res := e.validate(t, n.Prove([]byte("o")))
+	keysOf := func(v any) map[string]any {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(b, &m))
+		return m
+	}
+	m := keysOf(res)
+	for _, k := range []string{"validation_id", "node_id", "is_valid", "score", "confidence", "output_hash", "timestamp", "validation_time_ms", "errors", "anomaly"} {
+		assert.Contains(t, m, k)
+	}
+	assert.Equal(t, []any{}, m["errors"], "errors is an empty list, not null")
+	assert.Regexp(t, `^[0-9a-f]{64}$`, m["output_hash"])
+
+	sc, err := e.v.CurrentScore(context.Background(), n.ID)
+	require.NoError(t, err)
+	m = keysOf(sc)
+	for _, k := range []string{"node_id", "score", "calculated_at", "output_hash", "validation_status", "confidence"} {
+		assert.Contains(t, m, k)
+	}
+	c, err := e.v.IssueChallenge(context.Background(), n.ID)
+	require.NoError(t, err)
+	m = keysOf(c)
+	for _, k := range []string{"node_id", "nonce", "issued_at", "expires_at"} {
+		assert.Contains(t, m, k)
+	}
+	assert.Equal(t, e.clock.Now().Add(poot.DefaultPolicy().ChallengeTTL), c.ExpiresAt)
+}
+
+// FuzzValidate runs arbitrary JSON through DecodeProof and Validate: no panic, no internal
+// error, and nothing valid without a signature from the registered key.
+func FuzzValidate(f *testing.F) {
+	f.Add([]byte(`{"node_id":"node_fuzz_1234","output_data":"AA==","timestamp":"2026-01-02T03:04:05Z","nonce":"abcdefgh"}`))
+	f.Add([]byte(`{"node_id":"node_fuzz_1234","output_data":"AA==","timestamp":"2026-01-02T03:04:05Z","nonce":"abcdefgh","signature":"AAAA"}`))
+	f.Add([]byte(`{"node_id":"node_open_1234","output_data":"aGk=","timestamp":"2026-01-02T03:00:00+01:00","nonce":"zzzzzzzzzz"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := poot.DecodeProof(data)
+		if err != nil {
+			return
+		}
+		clock := poottest.NewClock(time.Time{})
+		keyed := poottest.NewNamedNode(t, "fuzz")
+		dir := poottest.NewDirectory(
+			poot.NodeInfo{NodeID: "node_fuzz_1234", Active: true, PublicKey: keyed.PublicKey(), CreatedAt: clock.Now(), Uptime: 1},
+			poot.NodeInfo{NodeID: "node_open_1234", Active: true, CreatedAt: clock.Now(), Uptime: 1},
+		)
+		v := poot.NewValidator(dir, newMemStore(), poot.WithClock(clock))
+		res, err := v.Validate(context.Background(), p)
+		if err != nil {
+			t.Fatalf("internal error on untrusted input: %v", err)
+		}
+		if p.NodeID == "node_fuzz_1234" && (res.IsValid || res.Evidence) {
+			t.Fatalf("a proof without the key's signature was accepted: %+v", res)
+		}
+		if res.IsValid != (len(res.Errors) == 0) {
+			t.Fatalf("is_valid %v with errors %v", res.IsValid, res.Errors)
+		}
+	})
 }
