@@ -478,7 +478,16 @@ func (p *Processor) stepLive(ctx context.Context, py Payout, recovery bool) (Pay
 		np.Stage, np.ChainState = StageBroadcast, TxPending
 		return p.transition(ctx, py, np, nil, nil, nil)
 	case TxFailed:
-		// In a block but reverted: it paid nothing and never will.
+		// In a block but reverted: it paid nothing. Final only at the confirmation depth, since a
+		// block dropped in a reorganisation could return the transaction to the pool.
+		if p.cfg.Confirmations > 0 && st.Confirmations < p.cfg.Confirmations {
+			if py.ChainState == TxFailed {
+				return py, false, nil
+			}
+			np := py
+			np.Stage, np.ChainState, np.BlockNumber = StageBroadcast, TxFailed, st.BlockNumber
+			return p.transition(ctx, py, np, nil, nil, nil)
+		}
 		tx.State, tx.BlockNumber, tx.Superseded, tx.UpdatedAt = TxFailed, st.BlockNumber, true, now
 		msg := "transaction " + tx.TxID + " failed on chain: " + st.Reason
 		if py.TxAttempts >= p.cfg.MaxTxAttempts {
@@ -509,12 +518,14 @@ func (p *Processor) stepLive(ctx context.Context, py Payout, recovery bool) (Pay
 			return py, false, nil // it appeared after all; the next step handles it
 		}
 		tx.Superseded, tx.State, tx.UpdatedAt = true, TxNotFound, now
-		if tx.BroadcastError != "" {
-			return p.fail(ctx, py, "broadcast rejected: "+tx.BroadcastError, []TxRecord{tx})
-		}
 		np := py
 		np.Stage, np.ChainState = StagePending, TxNotFound
 		np.ErrorMessage = "transaction " + tx.TxID + " expired without being included"
+		if tx.BroadcastError != "" {
+			np.ErrorMessage += " (broadcast rejected: " + tx.BroadcastError + ")"
+		}
+		np.ErrorMessage = truncate(np.ErrorMessage, 500)
+		// The next step signs a new transaction, or fails the payout once MaxTxAttempts is spent.
 		return p.transition(ctx, py, np, nil, []TxRecord{tx}, nil)
 	}
 	if recovery {
@@ -524,6 +535,8 @@ func (p *Processor) stepLive(ctx context.Context, py Payout, recovery bool) (Pay
 	err = p.cfg.Chain.Broadcast(cctx, SignedTransfer{TxID: tx.TxID, Raw: tx.Raw, Expiration: tx.Expiration})
 	cancel()
 	if err != nil {
+		// A refusal (expired, bandwidth, duplicate nonce …) is retried like any error until the
+		// transaction expires; then the payout gets a new one, within MaxTxAttempts.
 		if errors.Is(err, ErrTransferRejected) && tx.BroadcastError == "" {
 			tx.BroadcastError, tx.UpdatedAt = truncate(err.Error(), 500), now
 			np := py

@@ -22,8 +22,8 @@ type TxRecord struct {
 	// Superseded is set once the transaction is proven dead (expired and absent, or reverted);
 	// only then may the payout get a new transaction.
 	Superseded bool
-	// BroadcastError is the last permanent refusal of Broadcast (ErrTransferRejected); when the
-	// transaction then expires unseen, the payout fails instead of getting a new transaction.
+	// BroadcastError is the first refusal of Broadcast (ErrTransferRejected), kept for the
+	// error message of the payout when the transaction expires unseen.
 	BroadcastError string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
