@@ -76,6 +76,8 @@ func (f *resFakeNodes) ReleaseLease(_ context.Context, name, holder string) erro
 type resFakeStore struct {
 	mu          sync.Mutex
 	samples     map[string][]ResourceSample // by node, any order
+	seen        map[string]map[int64]int    // node → timestamp (ns) → index in samples
+	latest      map[string]int64            // node → greatest timestamp (ns)
 	hourly      map[hourKey]*hourAgg
 	thresholds  map[string]Thresholds
 	alerts      []Alert
@@ -94,19 +96,24 @@ type hourAgg struct {
 }
 
 func newResFakeStore() *resFakeStore {
-	return &resFakeStore{samples: map[string][]ResourceSample{}, hourly: map[hourKey]*hourAgg{},
+	return &resFakeStore{samples: map[string][]ResourceSample{}, seen: map[string]map[int64]int{}, latest: map[string]int64{}, hourly: map[hourKey]*hourAgg{},
 		thresholds: map[string]Thresholds{}, allocations: map[string]Allocation{}}
 }
 
 func (f *resFakeStore) SaveSample(_ context.Context, s *ResourceSample) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, o := range f.samples[s.NodeID] {
-		if o.Timestamp.Equal(s.Timestamp) {
-			return &Error{Code: CodeConflict, Message: "duplicate sample"}
-		}
+	if _, dup := f.seen[s.NodeID][s.Timestamp.UnixNano()]; dup {
+		return &Error{Code: CodeConflict, Message: "duplicate sample"}
 	}
+	if f.seen[s.NodeID] == nil {
+		f.seen[s.NodeID] = map[int64]int{}
+	}
+	f.seen[s.NodeID][s.Timestamp.UnixNano()] = len(f.samples[s.NodeID])
 	f.samples[s.NodeID] = append(f.samples[s.NodeID], *s)
+	if ts, ok := f.latest[s.NodeID]; !ok || s.Timestamp.UnixNano() > ts {
+		f.latest[s.NodeID] = s.Timestamp.UnixNano()
+	}
 	for _, t := range MetricTypes {
 		v := s.MetricValue(t)
 		k := hourKey{s.NodeID, t, alignDown(s.Timestamp, time.Hour).Unix()}
@@ -126,16 +133,11 @@ func (f *resFakeStore) SaveSample(_ context.Context, s *ResourceSample) error {
 func (f *resFakeStore) LatestSample(_ context.Context, nodeID string) (*ResourceSample, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var best *ResourceSample
-	for i, s := range f.samples[nodeID] {
-		if best == nil || s.Timestamp.After(best.Timestamp) {
-			best = &f.samples[nodeID][i]
-		}
-	}
-	if best == nil {
+	best, found := f.latest[nodeID]
+	if !found {
 		return nil, nil
 	}
-	c := *best
+	c := f.samples[nodeID][f.seen[nodeID][best]]
 	return &c, nil
 }
 
@@ -198,6 +200,7 @@ func (f *resFakeStore) DeleteSamplesBefore(_ context.Context, before time.Time) 
 			kept = append(kept, s)
 		}
 		f.samples[node] = kept
+		f.reindex(node)
 	}
 	return n, nil
 }
@@ -311,6 +314,8 @@ func (f *resFakeStore) DeleteNodeResources(_ context.Context, nodeID string, at 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.samples, nodeID)
+	delete(f.seen, nodeID)
+	delete(f.latest, nodeID)
 	for k := range f.hourly {
 		if k.node == nodeID {
 			delete(f.hourly, k)
@@ -325,6 +330,18 @@ func (f *resFakeStore) DeleteNodeResources(_ context.Context, nodeID string, at 
 		}
 	}
 	return nil
+}
+
+func (f *resFakeStore) reindex(node string) {
+	f.seen[node] = map[int64]int{}
+	delete(f.latest, node)
+	for i, s := range f.samples[node] {
+		ts := s.Timestamp.UnixNano()
+		f.seen[node][ts] = i
+		if l, ok := f.latest[node]; !ok || ts > l {
+			f.latest[node] = ts
+		}
+	}
 }
 
 func (f *resFakeStore) sampleCount() int {
