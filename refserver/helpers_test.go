@@ -50,6 +50,13 @@ func newEnv(t testing.TB, mutate ...func(*Config, *Deps)) *env {
 	return e
 }
 
+// with returns a copy of e reporting to t (fuzz targets must not use the F).
+func (e *env) with(t testing.TB) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
 func (e *env) token(role auth.Role, node string) string {
 	e.t.Helper()
 	tok, err := e.srv.Authority().Issue(role, node, time.Hour)
@@ -114,6 +121,11 @@ func (e *env) do(method, path, token, body string, hdr ...string) resp {
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
+	return e.serve(req)
+}
+
+// serve runs req through the full handler.
+func (e *env) serve(req *http.Request) resp {
 	rec := httptest.NewRecorder()
 	e.srv.Handler().ServeHTTP(rec, req)
 	return resp{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
