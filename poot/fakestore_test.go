@@ -8,9 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/hamigames/lucid-node-management/poot"
+	"github.com/hamigames/lucid-node-management/poot/poottest"
 )
 
 // memStore is an in-memory poot.Store for tests. Its persisted part (nonces, validations)
@@ -144,4 +146,9 @@ func (s *memStore) ListValidations(_ context.Context, f poot.ValidationFilter) (
 	}
 	page.Validations = out
 	return page, nil
+}
+
+// The in-memory fake honours the same store contract the real backends must.
+func TestMemStoreConformance(t *testing.T) {
+	poottest.StoreConformance(t, func(*testing.T) poot.Store { return newMemStore() })
 }
