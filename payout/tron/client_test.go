@@ -279,7 +279,6 @@ func TestFaults(t *testing.T) {
 			assert.Contains(t, s.Reason, "OUT_OF_ENERGY")
 			assert.Zero(t, e.srv.BalanceOf(e.payee.Address), "nothing moved")
 			assert.Empty(t, e.srv.Paid())
-			return
 		}},
 	}
 	for _, tc := range tests {

@@ -29,6 +29,7 @@ import (
 	"net"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -274,6 +275,8 @@ type Server struct {
 	rates    FaultRates
 	closed   bool
 	lastTS   int64 // last timestamp given to a built transaction
+
+	down atomic.Bool // every RPC answers Unavailable (node outage)
 }
 
 type queuedFault struct {
@@ -314,12 +317,18 @@ func NewServer(opts ...Option) (*Server, error) {
 		opts:     o,
 		contract: c,
 		lis:      lis,
-		grpc:     grpc.NewServer(),
+		grpc:     nil,
 		stop:     make(chan struct{}),
 		rng:      rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15)),
 		balances: make(map[[21]byte]int64),
 		txs:      make(map[[32]byte]*txEntry),
 	}
+	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if s.down.Load() {
+			return nil, status.Error(codes.Unavailable, "trontest: node is down")
+		}
+		return h(ctx, req)
+	}))
 	genesis := &block{num: 0, ts: o.genesis.UnixMilli()}
 	genesis.id = blockID(0, sha256.Sum256([]byte("trontest genesis")))
 	s.blocks = []*block{genesis}
@@ -434,6 +443,10 @@ func (s *Server) SetFaultRates(r FaultRates) {
 	defer s.mu.Unlock()
 	s.rates = r
 }
+
+// SetDown simulates a node outage: while down, every RPC (builds, broadcasts, lookups, head)
+// answers codes.Unavailable. Blocks keep being produced in timer mode.
+func (s *Server) SetDown(down bool) { s.down.Store(down) }
 
 // ClearFaults removes queued faults and random rates.
 func (s *Server) ClearFaults() {
@@ -685,10 +698,10 @@ type call struct {
 func (s *Server) decodeCall(ct *core.TriggerSmartContract) (call, error) {
 	var c call
 	if len(ct.GetContractAddress()) != 21 || !bytes.Equal(ct.GetContractAddress(), s.contract[:]) {
-		return c, errors.New("No contract or not a smart contract")
+		return c, errors.New("no contract or not a smart contract")
 	}
 	if len(ct.GetOwnerAddress()) != 21 || ct.GetOwnerAddress()[0] != address.TronBytePrefix {
-		return c, errors.New("Invalid ownerAddress")
+		return c, errors.New("invalid ownerAddress")
 	}
 	copy(c.owner[:], ct.GetOwnerAddress())
 	if ct.GetCallValue() != 0 || ct.GetCallTokenValue() != 0 {

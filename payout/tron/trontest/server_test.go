@@ -230,7 +230,7 @@ func TestMaxBlockTxs(t *testing.T) {
 
 func TestTimerProducesBlocks(t *testing.T) {
 	t.Parallel()
-	srv, gc := start(t, trontest.WithBlockInterval(5*time.Millisecond))
+	srv, gc := start(t, trontest.WithBlockInterval(5*time.Millisecond), trontest.WithExpiration(time.Hour))
 	_, err := broadcast(t, srv, sign(t, build(t, gc, srv, alice, bob, 3), alice))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
@@ -287,7 +287,7 @@ func TestQueuedFaultsAndClear(t *testing.T) {
 
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
-	srv, gc := start(t, trontest.WithBlockInterval(2*time.Millisecond))
+	srv, gc := start(t, trontest.WithBlockInterval(2*time.Millisecond), trontest.WithExpiration(time.Hour))
 	srv.SetFaultRates(trontest.FaultRates{LoseResponse: 0.3})
 	var wg sync.WaitGroup
 	for i := range 8 {
@@ -314,4 +314,17 @@ func TestMint(t *testing.T) {
 	require.Error(t, srv.Mint(bob.Address, 1<<62), "overflow")
 	assert.Equal(t, int64(1<<62), srv.BalanceOf(bob.Address))
 	assert.Zero(t, srv.BalanceOf("junk"))
+}
+
+func TestSetDown(t *testing.T) {
+	t.Parallel()
+	srv, gc := start(t)
+	srv.SetDown(true)
+	_, err := gc.GetNowBlock()
+	require.Error(t, err)
+	_, err = gc.TRC20Send(alice.Address, bob.Address, srv.Contract(), big.NewInt(1), 10_000_000)
+	require.Error(t, err)
+	srv.SetDown(false)
+	_, err = gc.GetNowBlock()
+	require.NoError(t, err)
 }
