@@ -135,13 +135,15 @@ func (r *AuditReport) add(v Violation) { r.Violations = append(r.Violations, v) 
 func (r *AuditReport) checkPayout(ctx context.Context, chain ChainClient, onChain map[string]ChainTransfer, py Payout, txs []TxRecord) error {
 	r.Payouts++
 	var paid []TxRecord
+	confirmed := map[string]bool{}
 	for _, t := range txs {
-		ok, err := paidOnChain(ctx, chain, onChain, t)
+		ok, conf, err := paidOnChain(ctx, chain, onChain, t)
 		if err != nil {
 			return err
 		}
 		if ok {
 			paid = append(paid, t)
+			confirmed[t.TxID] = conf
 		}
 	}
 	if len(paid) > 1 {
@@ -155,6 +157,9 @@ func (r *AuditReport) checkPayout(ctx context.Context, chain ChainClient, onChai
 			return nil
 		}
 		t := paid[0]
+		if !confirmed[t.TxID] {
+			r.add(Violation{Kind: ViolationNoConfirmedTx, PayoutID: py.PayoutID, TxID: t.TxID, Detail: "completed but its transaction is not at the confirmation depth"})
+		}
 		if t.TxID != py.TransactionHash {
 			r.add(Violation{Kind: ViolationRecordMismatch, PayoutID: py.PayoutID, TxID: t.TxID, Detail: "confirmed transaction is not the payout's transaction_hash " + py.TransactionHash})
 		}
@@ -169,18 +174,21 @@ func (r *AuditReport) checkPayout(ctx context.Context, chain ChainClient, onChai
 	return nil
 }
 
-// paidOnChain reports whether the transaction is confirmed and succeeded.
-func paidOnChain(ctx context.Context, chain ChainClient, onChain map[string]ChainTransfer, t TxRecord) (bool, error) {
+// paidOnChain reports whether the transaction is in a block and succeeded (it paid, or will
+// once its block is final), and whether the client reports it confirmed.
+func paidOnChain(ctx context.Context, chain ChainClient, onChain map[string]ChainTransfer, t TxRecord) (paid, confirmed bool, err error) {
 	st, err := chain.Status(ctx, t.TxID)
 	if err != nil {
-		return false, fmt.Errorf("status of %s: %w", t.TxID, err)
+		return false, false, fmt.Errorf("status of %s: %w", t.TxID, err)
 	}
-	if st.State == TxConfirmed || st.State == TxIncluded {
-		if onChain != nil {
-			ct, ok := onChain[t.TxID]
-			return ok && ct.Success, nil
+	if st.State != TxConfirmed && st.State != TxIncluded {
+		return false, false, nil
+	}
+	if onChain != nil {
+		ct, ok := onChain[t.TxID]
+		if !ok || !ct.Success {
+			return false, false, nil
 		}
-		return true, nil
 	}
-	return false, nil
+	return true, st.State == TxConfirmed, nil
 }

@@ -202,6 +202,12 @@ func RunScenario(ctx context.Context, cfg ScenarioConfig) (ScenarioResult, error
 			break
 		}
 	}
+	// Let the last inclusions reach the client's own depth before auditing.
+	for range 5 {
+		if err := cfg.Harness.Advance(ctx); err != nil {
+			return res, fmt.Errorf("advance: %w", err)
+		}
+	}
 	rep, err := payout.Audit(ctx, store, cfg.Harness.Chain, cfg.Harness.Lister)
 	res.Report = rep
 	if err != nil {
