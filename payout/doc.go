@@ -10,4 +10,23 @@
 //
 // The package imports no chain SDK: payout/tron implements ChainClient over TRON, and the
 // composition root supplies the Store, the ScoreSource and the clock.
+//
+// # Decisions
+//
+//   - Amounts leave the API as exact decimal JSON strings ("12.5") and enter as a JSON number
+//     or string; text with an exponent, a sign, NaN/Inf or more decimals than the currency has
+//     is refused. Per payout 0.000001 ≤ amount ≤ 1,000,000 (ValidatePayoutAmount).
+//   - A batch_id reused with different content is LUCID_ERR_4090 (HTTP 409): SPEC asks for 409
+//     and 5010 maps to 422. Content is compared by BatchContentHash after defaults are applied.
+//   - Rounding: SplitPool uses the largest remainder method, so an epoch's Σ shares equals its
+//     pool exactly and EpochRecord.RemainderUnits records how many units the remainder step
+//     handed out (ties go to the lower NodeID, at most one minor unit per node per epoch). When
+//     no node is eligible the whole pool is carried to the next epoch (CarryOut).
+//   - Entitlement = Σ owed − Σ paid + Σ reversal in an append-only ledger; a payout is debited
+//     when planned, and credited back if it fails or is cancelled, atomically with that change.
+//   - Stages: pending → signed → broadcast → confirmed → completed, or failed/cancelled. The
+//     public status maps signed/broadcast/confirmed to processing; stage and chain_state are
+//     extra API fields.
+//   - Webhooks are https only unless allowed otherwise, delivered at least once (a crash between
+//     the POST and recording it repeats the POST), up to ProcessorConfig.WebhookAttempts.
 package payout
