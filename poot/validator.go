@@ -108,7 +108,8 @@ type Option func(*Validator)
 // WithClock sets the server clock (default: the system clock).
 func WithClock(c Clock) Option { return func(v *Validator) { v.clock = c } }
 
-// WithPolicy sets the scoring policy (default: DefaultPolicy()).
+// WithPolicy sets the scoring policy (default: DefaultPolicy()). Start from DefaultPolicy and
+// change fields; a zero Policy has no threshold and no challenge lifetime.
 func WithPolicy(p Policy) Option { return func(v *Validator) { v.policy = p } }
 
 // WithObserver sets the metrics observer.

@@ -266,6 +266,10 @@ func TestForgeryDoesNotBurnChallenge(t *testing.T) {
 	other := e.keyedNode(t, "other")
 	assert.Equal(t, []string{poot.ReasonChallengeOtherNode}, codes(e.validate(t, other.Answer(c.Nonce, []byte("x")))))
 
+	// The victim's own proof failing a cheap check (stale timestamp) does not burn it either.
+	stale := victim.ProveAt(c.Nonce, e.clock.Now().Add(-25*time.Hour).Format(time.RFC3339), []byte("late"))
+	assert.Equal(t, []string{poot.ReasonTimestampStale}, codes(e.validate(t, stale)))
+
 	res := e.validate(t, victim.Answer(c.Nonce, []byte("real output")))
 	assert.True(t, res.IsValid, "%v", res.Errors)
 }
