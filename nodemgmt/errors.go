@@ -8,6 +8,7 @@ import (
 // Error codes used by this package, in the LUCID_ERR_ form the API returns.
 const (
 	CodeValidation        = "LUCID_ERR_4000"
+	CodeMalformed         = "LUCID_ERR_4001"
 	CodeConflict          = "LUCID_ERR_4090"
 	CodeNodeNotFound      = "LUCID_ERR_5001"
 	CodePoolNotFound      = "LUCID_ERR_5002"

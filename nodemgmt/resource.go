@@ -143,24 +143,22 @@ const (
 	MaxSampleBytes = 64 << 10
 )
 
-// codeMalformedSample is the API's malformed-body code (LUCID_ERR_4001).
-const codeMalformedSample = "LUCID_ERR_4001"
 
 // ParseResourceSample decodes one reported sample strictly (unknown fields, trailing data and
 // bodies over MaxSampleBytes are refused with LUCID_ERR_4001) and validates it with Validate.
 func ParseResourceSample(data []byte, now time.Time, maxAge time.Duration) (ResourceSample, error) {
 	var s ResourceSample
 	if len(data) > MaxSampleBytes {
-		return s, &Error{Code: codeMalformedSample, Message: "sample too large",
+		return s, &Error{Code: CodeMalformed, Message: "sample too large",
 			Details: map[string]any{"max_bytes": MaxSampleBytes}}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return ResourceSample{}, &Error{Code: codeMalformedSample, Message: "malformed sample: " + err.Error()}
+		return ResourceSample{}, &Error{Code: CodeMalformed, Message: "malformed sample: " + err.Error()}
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return ResourceSample{}, &Error{Code: codeMalformedSample, Message: "malformed sample: trailing data"}
+		return ResourceSample{}, &Error{Code: CodeMalformed, Message: "malformed sample: trailing data"}
 	}
 	if err := s.Validate(now, maxAge); err != nil {
 		return ResourceSample{}, err
