@@ -234,8 +234,8 @@ func (c *Client) Transfer(ctx context.Context, req payout.TransferRequest) (payo
 	return c.sign(tx)
 }
 
-// estimate asks the node for the transfer's energy, falling back to a constant-call dry run on
-// nodes without EstimateEnergy.
+// estimate asks the node for the transfer's energy, falling back to a constant-call dry run
+// when EstimateEnergy is unsupported or refuses.
 func (c *Client) estimate(ctx context.Context, to address.Address, amount *big.Int) (int64, error) {
 	params := fmt.Sprintf(`[{"address":%q},{"uint256":%q}]`, to.String(), amount.String())
 	rctx, cancel := c.rpcCtx(ctx)
@@ -244,15 +244,23 @@ func (c *Client) estimate(ctx context.Context, to address.Address, amount *big.I
 	if err == nil {
 		return est.GetEnergyRequired(), nil
 	}
-	if !errors.Is(err, client.ErrEstimateEnergyNotSupported) {
-		return 0, classify("estimate energy", err)
+	if cerr := classify("estimate energy", err); errors.Is(cerr, payout.ErrChainUnavailable) &&
+		!errors.Is(err, client.ErrEstimateEnergyNotSupported) {
+		return 0, cerr
 	}
+	// Nodes without EstimateEnergy answer Unimplemented or a refusal in their Return message;
+	// a constant-call dry run both prices the transfer and shows whether it would revert.
 	ext, err := c.gc.TriggerConstantContractCtx(rctx, c.fromB58, c.contractB58, transferMethod, params)
 	if err != nil {
 		return 0, classify("estimate energy", err)
 	}
 	if r := ext.GetResult(); r != nil && (!r.GetResult() || r.GetCode() != api.Return_SUCCESS) {
 		return 0, rejected("estimate energy", "%s: %s", r.GetCode(), r.GetMessage())
+	}
+	if ret := ext.GetTransaction().GetRet(); len(ret) > 0 {
+		if cr := ret[0].GetContractRet(); cr != core.Transaction_Result_SUCCESS && cr != core.Transaction_Result_DEFAULT {
+			return 0, rejected("estimate energy", "dry run: %s", cr)
+		}
 	}
 	return ext.GetEnergyUsed() + ext.GetEnergyPenalty(), nil
 }

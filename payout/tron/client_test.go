@@ -335,6 +335,7 @@ func TestTransferRejections(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	poor := newEnv(t, func(c *tron.Config) { c.PrivateKeyHex = trontest.NewAccount("poor").PrivateKeyHex })
+	poorNoEstimate := newEnv(t, func(c *tron.Config) { c.PrivateKeyHex = trontest.NewAccount("poor").PrivateKeyHex }, trontest.WithoutEstimateEnergy())
 	capped := newEnv(t, func(c *tron.Config) { c.MaxFeeLimit = 1_000_000 })
 	lucid, err := payout.NewAmount(100, payout.LUCID)
 	require.NoError(t, err)
@@ -348,6 +349,7 @@ func TestTransferRejections(t *testing.T) {
 		{"zero amount", e, payout.TransferRequest{To: e.payee.Address, Amount: payout.Zero(payout.USDT)}},
 		{"to self", e, payout.TransferRequest{To: e.payer.Address, Amount: usdt(t, 1)}},
 		{"insufficient balance", poor, payout.TransferRequest{To: e.payee.Address, Amount: usdt(t, 1)}},
+		{"insufficient balance, dry-run fallback", poorNoEstimate, payout.TransferRequest{To: e.payee.Address, Amount: usdt(t, 1)}},
 		{"fee above cap", capped, payout.TransferRequest{To: e.payee.Address, Amount: usdt(t, 1)}},
 	}
 	for _, tc := range tests {
