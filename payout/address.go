@@ -37,32 +37,50 @@ var (
 )
 
 // Base58Decode decodes Bitcoin-alphabet base58 text; each leading '1' is one leading zero byte.
+// Digits are taken five at a time (58^5 < 2^30) into little-endian 32-bit limbs.
 func Base58Decode(s string) ([]byte, error) {
 	zeros := 0
 	for zeros < len(s) && s[zeros] == '1' {
 		zeros++
 	}
-	// Big-endian base-256 accumulator; log(58)/log(256) < 0.733.
-	out := make([]byte, (len(s)-zeros)*733/1000+1)
-	used := 0
-	for i := zeros; i < len(s); i++ {
-		v := b58Index[s[i]]
-		if v < 0 {
-			return nil, fmt.Errorf("%w: invalid base58 character %q", ErrAddressSyntax, s[i])
+	rest := s[zeros:]
+	limbs := make([]uint32, 0, len(rest)/5+2)
+	for i := 0; i < len(rest); {
+		n := min(5, len(rest)-i)
+		var chunk, mul uint64 = 0, 1
+		for k := range n {
+			v := b58Index[rest[i+k]]
+			if v < 0 {
+				return nil, fmt.Errorf("%w: invalid base58 character %q", ErrAddressSyntax, rest[i+k])
+			}
+			chunk = chunk*58 + uint64(v)
+			mul *= 58
 		}
-		carry := int(v)
-		j := 0
-		for k := len(out) - 1; (carry != 0 || j < used) && k >= 0; k-- {
-			carry += 58 * int(out[k])
-			out[k] = byte(carry % 256)
-			carry /= 256
-			j++
+		i += n
+		carry := chunk
+		for j := range limbs {
+			t := uint64(limbs[j])*mul + carry
+			limbs[j] = uint32(t)
+			carry = t >> 32
 		}
-		used = j
+		for carry != 0 {
+			limbs = append(limbs, uint32(carry))
+			carry >>= 32
+		}
 	}
-	res := make([]byte, zeros+used)
-	copy(res[zeros:], out[len(out)-used:])
-	return res, nil
+	out := make([]byte, zeros, zeros+4*len(limbs))
+	lead := true
+	for j := len(limbs) - 1; j >= 0; j-- {
+		for sh := 24; sh >= 0; sh -= 8 {
+			b := byte(limbs[j] >> sh)
+			if lead && b == 0 {
+				continue
+			}
+			lead = false
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }
 
 // Base58Encode encodes bytes with the Bitcoin alphabet.

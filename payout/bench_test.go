@@ -87,3 +87,21 @@ func BenchmarkPlanEpoch10k(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkTronAddress validates one base58check address, next to the double SHA-256 of its
+// payload that the checksum needs anyway (the baseline).
+func BenchmarkTronAddress(b *testing.B) {
+	raw, _ := payout.DecodeTronAddress(usdtMainnet)
+	b.Run("baseline_sha256d", func(b *testing.B) {
+		for b.Loop() {
+			_ = sha256d(raw)
+		}
+	})
+	b.Run("validate", func(b *testing.B) {
+		for b.Loop() {
+			if err := payout.ValidateTronAddress(usdtMainnet); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package payout
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,8 +9,9 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -57,7 +59,7 @@ func SplitPool(pool int64, scores []NodeScore) (shares []EpochShare, remainderUn
 			elig = append(elig, s)
 		}
 	}
-	sort.Slice(elig, func(i, j int) bool { return elig[i].NodeID < elig[j].NodeID })
+	slices.SortFunc(elig, func(a, b NodeScore) int { return strings.Compare(a.NodeID, b.NodeID) })
 	var total uint64
 	for i, s := range elig {
 		if i > 0 && elig[i-1].NodeID == s.NodeID {
@@ -88,11 +90,11 @@ func SplitPool(pool int64, scores []NodeScore) (shares []EpochShare, remainderUn
 		for i := range idx {
 			idx[i] = i
 		}
-		sort.Slice(idx, func(a, b int) bool {
-			if rems[idx[a]] != rems[idx[b]] {
-				return rems[idx[a]] > rems[idx[b]]
+		slices.SortFunc(idx, func(a, b int) int {
+			if rems[a] != rems[b] {
+				return cmp.Compare(rems[b], rems[a])
 			}
-			return idx[a] < idx[b] // shares are sorted by NodeID
+			return cmp.Compare(a, b) // shares are sorted by NodeID
 		})
 		for k := int64(0); k < left; k++ {
 			shares[idx[k]].Minor++
@@ -193,7 +195,7 @@ func PlanEpoch(in PlanInput) (EpochPlan, error) {
 	}
 	// Payouts for every scored node with a valid address, in NodeID order.
 	scored := append([]NodeScore(nil), in.Scores...)
-	sort.Slice(scored, func(i, j int) bool { return scored[i].NodeID < scored[j].NodeID })
+	slices.SortFunc(scored, func(a, b NodeScore) int { return strings.Compare(a.NodeID, b.NodeID) })
 	_, maxPay := PayoutBounds(c)
 	minPay := in.MinimumPayout.Minor()
 	if lo, _ := PayoutBounds(c); minPay < lo.Minor() {
