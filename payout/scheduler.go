@@ -2,8 +2,10 @@ package payout
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 )
@@ -192,4 +194,18 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// DecodeScheduleRequest reads a JSON schedule request (at most 64 KiB); syntax errors and wrong
+// types are LUCID_ERR_4001.
+func DecodeScheduleRequest(r io.Reader) (ScheduleRequest, error) {
+	var req ScheduleRequest
+	dec := json.NewDecoder(io.LimitReader(r, 64<<10))
+	if err := dec.Decode(&req); err != nil {
+		return ScheduleRequest{}, malformed(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return ScheduleRequest{}, &Error{Code: CodeMalformed, Message: "malformed request body: trailing data after the JSON object"}
+	}
+	return req, nil
 }

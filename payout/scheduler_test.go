@@ -1,6 +1,8 @@
 package payout_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,4 +99,32 @@ func TestListPayoutsPagingAndCursor(t *testing.T) {
 	code, det := lucidCode(t, err)
 	assert.Equal(t, payout.CodeValidation, code)
 	assert.Len(t, det["errors"], 2)
+}
+
+func TestDecodeScheduleRequest(t *testing.T) {
+	t.Parallel()
+	req, err := payout.DecodeScheduleRequest(strings.NewReader(`{"enabled":true,"interval":"6h","reward_pool":1000.5,"currency":"USDT","minimum_payout":"5"}`))
+	require.NoError(t, err)
+	require.NotNil(t, req.Enabled)
+	assert.Equal(t, payout.Decimal("1000.5"), req.RewardPool)
+	_, err = payout.DecodeScheduleRequest(strings.NewReader(`{"enabled":"yes"}`))
+	code, _ := lucidCode(t, err)
+	assert.Equal(t, payout.CodeMalformed, code)
+}
+
+func TestRunRecoversThenProcessesAndStops(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.submit(t, oneBatch("batch_run", 3))
+	p := e.proc(t, payout.ProcessorConfig{PollInterval: 2 * time.Millisecond})
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	require.Eventually(t, func() bool {
+		e.chain.Mine()
+		b, err := e.st.GetBatch(e.ctx, "batch_run")
+		return err == nil && b.Status == payout.BatchCompleted
+	}, 5*time.Second, 5*time.Millisecond)
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
 }
