@@ -385,3 +385,45 @@ func TestCancelPayout(t *testing.T) {
 	assert.Equal(t, payout.BatchFailed, b.Status)
 	assert.True(t, strings.HasPrefix(string(b.Status), "fail"))
 }
+
+// staleChain answers the first Status of each transaction from a lagging node: not_found.
+type staleChain struct {
+	*payouttest.FakeChain
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (s *staleChain) Status(ctx context.Context, id string) (payout.TxStatus, error) {
+	s.mu.Lock()
+	first := !s.seen[id]
+	s.seen[id] = true
+	s.mu.Unlock()
+	if first {
+		return payout.TxStatus{State: payout.TxNotFound}, nil
+	}
+	return s.FakeChain.Status(ctx, id)
+}
+
+// TestExpiredButIncludedIsNotReplaced: the head is past the expiration and one status read
+// says not_found, but the transaction was included before it expired; the processor must read
+// the status again after the head time and keep the transaction.
+func TestExpiredButIncludedIsNotReplaced(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.submit(t, oneBatch("batch_stale", 1))
+	p1 := e.proc(t, payout.ProcessorConfig{})
+	require.NoError(t, p1.ProcessOnce(e.ctx)) // signed and broadcast
+	for range 15 {                            // included in the next block, then well past the 30 s expiry
+		e.chain.Mine()
+	}
+	sc := &staleChain{FakeChain: e.chain, seen: map[string]bool{}}
+	p2 := e.proc(t, payout.ProcessorConfig{Chain: sc})
+	e.pass(t, p2)
+	e.pass(t, p2)
+	py := e.payout(t, "payout_stale_0")
+	assert.Equal(t, payout.StageCompleted, py.Stage)
+	assert.Equal(t, 1, py.TxAttempts)
+	rep, err := payout.Audit(e.ctx, e.st, e.chain, e.chain)
+	require.NoError(t, err)
+	assert.True(t, rep.OK(), "%+v", rep.Violations)
+}
