@@ -16,6 +16,9 @@ import (
 
 var genesis = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// raceEnabled is set under -race, where the many-seed test runs fewer seeds to stay quick.
+var raceEnabled bool
+
 func TestScenarioCleanRun(t *testing.T) {
 	t.Parallel()
 	h, _ := payouttest.FakeHarness(genesis)
@@ -50,8 +53,8 @@ func TestCrashAtEveryCall(t *testing.T) {
 func TestCrashAndFaultsManySeeds(t *testing.T) {
 	t.Parallel()
 	seeds := 300
-	if testing.Short() {
-		seeds = 50
+	if testing.Short() || raceEnabled {
+		seeds = 80
 	}
 	crashes := 0
 	for seed := range uint64(seeds) {

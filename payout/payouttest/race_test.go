@@ -1,0 +1,5 @@
+//go:build race
+
+package payouttest_test
+
+func init() { raceEnabled = true }
