@@ -50,7 +50,7 @@ type Store struct {
 	mu        sync.RWMutex
 	nodes     map[string]*nodemgmt.Node
 	names     map[nameKey]string
-	nodeOrder []ordKey // sorted
+	nodeOrder []ordKey                  // sorted
 	members   map[string]map[string]int // pool id → node id → priority
 	pools     map[string]*nodemgmt.Pool
 	poolNames map[string]string

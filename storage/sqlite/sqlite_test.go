@@ -1,0 +1,27 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamigames/lucid-node-management/storage/storagetest"
+)
+
+var testKey = bytes.Repeat([]byte{0x42}, 32)
+
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "lucid.db"), Options{Key: testKey})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storagetest.Run(t, func(t *testing.T) storagetest.Backend { return openTest(t) })
+}
