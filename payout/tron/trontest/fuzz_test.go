@@ -68,6 +68,10 @@ func hexID(id [32]byte) string {
 
 // seedTx builds and signs a transfer from alice without going through gRPC.
 func seedTx(f *testing.F, srv *trontest.Server, to trontest.Account, amount int64) []byte {
+	return seedTxB(f, srv, to, amount)
+}
+
+func seedTxB(f testing.TB, srv *trontest.Server, to trontest.Account, amount int64) []byte {
 	owner, _ := address.Base58ToAddress(alice.Address)
 	contract, _ := address.Base58ToAddress(srv.Contract())
 	dest, _ := address.Base58ToAddress(to.Address)
