@@ -429,8 +429,9 @@ func (c *Client) Broadcast(ctx context.Context, st payout.SignedTransfer) error 
 }
 
 // Status reports the chain's view of txID, counting confirmations against the configured
-// depth. A failed receipt is reported as failed only at that depth; before that it is
-// included with the failure in Reason, because a fork could still re-execute it.
+// depth: a successful transfer is included below the depth and confirmed at it. A failed
+// receipt (REVERT, OUT_OF_ENERGY …) is reported as failed from the first block, with its
+// confirmations, so a caller can wait for the depth before treating it as final.
 func (c *Client) Status(ctx context.Context, txID string) (payout.TxStatus, error) {
 	id, err := hex.DecodeString(txID)
 	if err != nil || len(id) != sha256.Size {
@@ -473,13 +474,13 @@ func (c *Client) Status(ctx context.Context, txID string) (payout.TxStatus, erro
 	case ok:
 		st.State = payout.TxIncluded
 	default:
+		// Failed is reported at once with its confirmation count, never as included: included
+		// means the transfer succeeded. Whether a failure is final (a fork could re-execute
+		// it) is for the caller to judge by Confirmations.
+		st.State = payout.TxFailed
 		st.Reason = result.String()
-		if m := info.GetResMessage(); len(m) > 0 {
+		if m := info.GetResMessage(); len(m) > 0 && string(m) != st.Reason {
 			st.Reason += ": " + string(m)
-		}
-		st.State = payout.TxIncluded
-		if final {
-			st.State = payout.TxFailed
 		}
 	}
 	return st, nil
