@@ -28,6 +28,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -277,6 +278,51 @@ type Server struct {
 	lastTS   int64 // last timestamp given to a built transaction
 
 	down atomic.Bool // every RPC answers Unavailable (node outage)
+	hook atomic.Pointer[FaultHook]
+}
+
+// FaultHook decides the fault of one RPC by its method name ("BroadcastTransaction",
+// "TriggerContract", "EstimateEnergy", "GetTransactionInfoById", "GetNowBlock2", …). For
+// BroadcastTransaction a fault other than FaultNone replaces the queued or random one (a
+// FaultDelay waits FaultRates.DelayBlocks, default 3); it applies only if the broadcast is
+// valid. For any other method FaultLoseResponse runs the call and then fails it, and every
+// other fault but FaultNone fails it with Unavailable without running it.
+type FaultHook func(method string) Fault
+
+type hookFaultKey struct{}
+
+func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if s.down.Load() {
+		return nil, status.Error(codes.Unavailable, "trontest: node is down")
+	}
+	hp := s.hook.Load()
+	if hp == nil {
+		return h(ctx, req)
+	}
+	method := info.FullMethod[strings.LastIndexByte(info.FullMethod, '/')+1:]
+	f := (*hp)(method)
+	switch {
+	case f == FaultNone:
+		return h(ctx, req)
+	case method == "BroadcastTransaction":
+		return h(context.WithValue(ctx, hookFaultKey{}, f), req)
+	case f == FaultLoseResponse:
+		if _, err := h(ctx, req); err != nil {
+			return nil, err
+		}
+		return nil, status.Errorf(codes.Unavailable, "trontest: injected loss of the %s response", method)
+	default:
+		return nil, status.Errorf(codes.Unavailable, "trontest: injected %s failure", method)
+	}
+}
+
+// SetFaultHook installs (or, with nil, removes) a per-RPC fault hook; see FaultHook.
+func (s *Server) SetFaultHook(h FaultHook) {
+	if h == nil {
+		s.hook.Store(nil)
+		return
+	}
+	s.hook.Store(&h)
 }
 
 type queuedFault struct {
@@ -323,12 +369,7 @@ func NewServer(opts ...Option) (*Server, error) {
 		balances: make(map[[21]byte]int64),
 		txs:      make(map[[32]byte]*txEntry),
 	}
-	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if s.down.Load() {
-			return nil, status.Error(codes.Unavailable, "trontest: node is down")
-		}
-		return h(ctx, req)
-	}))
+	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
 	genesis := &block{num: 0, ts: o.genesis.UnixMilli()}
 	genesis.id = blockID(0, sha256.Sum256([]byte("trontest genesis")))
 	s.blocks = []*block{genesis}
@@ -869,7 +910,7 @@ func bcast(code api.ReturnResponseCode, msg string) *api.Return {
 
 // BroadcastTransaction validates and pools a signed transfer. Checks follow java-tron's order:
 // duplicate (by tx id), signature, TaPoS reference, expiration, contract.
-func (s *Server) BroadcastTransaction(_ context.Context, tx *core.Transaction) (*api.Return, error) {
+func (s *Server) BroadcastTransaction(ctx context.Context, tx *core.Transaction) (*api.Return, error) {
 	raw := tx.GetRawData()
 	if raw == nil {
 		return bcast(api.Return_OTHER_ERROR, "transaction has no raw_data"), nil
@@ -925,7 +966,16 @@ func (s *Server) BroadcastTransaction(_ context.Context, tx *core.Transaction) (
 		return bcast(api.Return_CONTRACT_VALIDATE_ERROR, msg), nil
 	}
 
-	fault, delay := s.drawFault()
+	var fault Fault
+	var delay int
+	if hf, ok := ctx.Value(hookFaultKey{}).(Fault); ok && hf != FaultNone {
+		fault, delay = hf, s.rates.DelayBlocks
+		if delay <= 0 {
+			delay = 3
+		}
+	} else {
+		fault, delay = s.drawFault()
+	}
 	e := &txEntry{
 		id: id, tx: proto.Clone(tx).(*core.Transaction),
 		from: c.owner, to: c.to, amount: c.amount, amountOK: c.amountOK,

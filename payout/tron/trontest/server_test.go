@@ -328,3 +328,47 @@ func TestSetDown(t *testing.T) {
 	_, err = gc.GetNowBlock()
 	require.NoError(t, err)
 }
+
+func TestFaultHook(t *testing.T) {
+	t.Parallel()
+	srv, gc := start(t)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv.SetFaultHook(func(method string) trontest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[method]++
+		switch method {
+		case "GetNowBlock2":
+			return trontest.FaultError
+		case "BroadcastTransaction":
+			return trontest.FaultDrop
+		}
+		return trontest.FaultNone
+	})
+	_, err := gc.GetNowBlock()
+	require.Error(t, err)
+	tx := sign(t, build(t, gc, srv, alice, bob, 4), alice)
+	res, err := broadcast(t, srv, tx)
+	require.NoError(t, err)
+	assert.True(t, res.GetResult())
+	srv.ProduceBlock()
+	assert.Empty(t, srv.Paid(), "dropped by the hook")
+
+	srv.SetFaultHook(nil)
+	_, err = gc.GetNowBlock()
+	require.NoError(t, err)
+	_, err = broadcast(t, srv, tx)
+	require.NoError(t, err)
+	srv.ProduceBlock()
+	assert.Len(t, srv.Paid(), 1)
+	list, err := srv.Lister(alice.Address).ListTransfers(t.Context())
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, int64(4), list[0].Amount.Minor())
+	assert.True(t, list[0].Success)
+	mu.Lock()
+	assert.Equal(t, 1, seen["BroadcastTransaction"])
+	assert.Equal(t, 1, seen["TriggerContract"])
+	mu.Unlock()
+}
