@@ -13,7 +13,12 @@
 //
 // Chain time is simulated: block n has timestamp Genesis + n*BlockTime whatever the wall
 // clock says, so expiration (60 s of chain time by default, as on TRON) is reached after a
-// fixed number of blocks in both the timer and the manual mode.
+// fixed number of blocks. BlockTime defaults to 3 s in manual mode and to the block interval
+// in timer mode, where chain time then follows the wall clock.
+//
+// For payout scenarios: InjectFault/InjectDelay/SetFaultRates/SetFaultHook/SetDown switch
+// faults at runtime, ProduceBlock(s)/AdvanceTo drive the chain in manual mode, and
+// Transactions, Paid, BalanceOf and Lister (a payout.TransferLister) show what was paid.
 package trontest
 
 import (
@@ -190,7 +195,8 @@ type Option func(*options)
 // from ProduceBlock). The default is manual mode, which keeps unit tests deterministic.
 func WithBlockInterval(d time.Duration) Option { return func(o *options) { o.interval = d } }
 
-// WithBlockTime sets the chain-time step between blocks (default 3 s).
+// WithBlockTime sets the chain-time step between blocks (default: the block interval in timer
+// mode, 3 s in manual mode).
 func WithBlockTime(d time.Duration) Option { return func(o *options) { o.blockTime = d } }
 
 // WithGenesisTime sets the timestamp of block 0 (default: the wall clock at NewServer,
@@ -334,7 +340,6 @@ type queuedFault struct {
 func NewServer(opts ...Option) (*Server, error) {
 	o := options{
 		contract:        MainnetUSDT,
-		blockTime:       DefaultBlockTime,
 		expiration:      DefaultExpiration,
 		seed:            1,
 		energyExisting:  DefaultEnergyExisting,
@@ -345,11 +350,17 @@ func NewServer(opts ...Option) (*Server, error) {
 	for _, f := range opts {
 		f(&o)
 	}
+	if o.blockTime == 0 {
+		o.blockTime = DefaultBlockTime
+		if o.interval > 0 {
+			o.blockTime = o.interval
+		}
+	}
 	if o.genesis.IsZero() {
 		o.genesis = time.Now().Truncate(time.Millisecond)
 	}
-	if o.blockTime <= 0 {
-		return nil, errors.New("trontest: block time must be positive")
+	if o.blockTime < time.Millisecond {
+		return nil, errors.New("trontest: block time must be at least 1 ms")
 	}
 	c, err := decodeAddr(o.contract)
 	if err != nil {

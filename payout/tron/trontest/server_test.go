@@ -238,7 +238,8 @@ func TestTimerProducesBlocks(t *testing.T) {
 		return n >= 3 && srv.BalanceOf(bob.Address) == 3
 	}, 2*time.Second, 5*time.Millisecond)
 	n, ts := srv.Head()
-	assert.Equal(t, time.Unix(1_767_225_600, 0).Add(time.Duration(n)*trontest.DefaultBlockTime).UTC(), ts)
+	assert.Equal(t, time.Unix(1_767_225_600, 0).Add(time.Duration(n)*5*time.Millisecond).UTC(), ts, "chain time follows the interval")
+	assert.Equal(t, 5*time.Millisecond, srv.BlockTime())
 	srv.Close()
 	srv.Close() // idempotent
 }
