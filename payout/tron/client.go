@@ -21,17 +21,17 @@ import (
 	"github.com/fbsobreira/gotron-sdk/pkg/proto/api"
 	"github.com/fbsobreira/gotron-sdk/pkg/proto/core"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hamigames/lucid-node-management/payout"
 )
 
-// transferMethod is the ABI signature of the TRC-20 transfer.
-const transferMethod = "transfer(address,uint256)"
-
+// transferSelector is the selector of transfer(address,uint256).
 var transferSelector = []byte{0xa9, 0x05, 0x9c, 0xbb}
 
 // maxExpirationAhead bounds how far past its own timestamp a node-built transaction may
@@ -51,6 +51,8 @@ type Client struct {
 	log         *slog.Logger
 
 	ts *stamper // behind a pointer so Client's value methods copy no lock
+	// apiKey is sent as TRON-PRO-API-KEY; Format/String never print it.
+	apiKey string
 }
 
 // stamper hands out strictly increasing transaction timestamps.
@@ -93,7 +95,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.APIKey != "" {
 		_ = c.gc.SetAPIKey(cfg.APIKey)
 	}
-	// Keep no secret text in the struct, so even printing it field by field cannot leak it.
+	c.apiKey = cfg.APIKey
+	// Keep no secret text in the stored config.
 	c.cfg.PrivateKeyHex, c.cfg.APIKey = "", ""
 	creds := insecure.NewCredentials()
 	if cfg.TLS {
@@ -167,6 +170,10 @@ func (c Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String()))
 func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func (c *Client) rpcCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.apiKey != "" {
+		// gotron-sdk adds it in its own wrappers; calls made on its generated stub need it too.
+		ctx = metadata.AppendToOutgoingContext(ctx, "TRON-PRO-API-KEY", c.apiKey)
+	}
 	return context.WithTimeout(ctx, c.cfg.Timeout)
 }
 
@@ -210,8 +217,9 @@ func (c *Client) Transfer(ctx context.Context, req payout.TransferRequest) (payo
 		return zero, rejected("transfer", "destination is the payer itself")
 	}
 	amount := big.NewInt(req.Amount.Minor())
+	call := &core.TriggerSmartContract{OwnerAddress: c.from, ContractAddress: c.contract, Data: transferData(to, amount)}
 
-	energy, err := c.estimate(ctx, to, amount)
+	energy, err := c.estimate(ctx, call)
 	if err != nil {
 		return zero, err
 	}
@@ -220,13 +228,21 @@ func (c *Client) Transfer(ctx context.Context, req payout.TransferRequest) (payo
 		return zero, err
 	}
 
+	// The node builds the transaction (reference block, expiration); the fee limit is ours.
 	rctx, cancel := c.rpcCtx(ctx)
-	ext, err := c.gc.TRC20SendCtx(rctx, c.fromB58, to.String(), c.contractB58, amount, feeLimit)
+	ext, err := c.gc.Client.TriggerContract(rctx, call)
 	cancel()
 	if err != nil {
-		return zero, classify("transfer", err)
+		return zero, transient("transfer", err)
+	}
+	if err := returnError("transfer", ext.GetResult()); err != nil {
+		return zero, err
 	}
 	tx := ext.GetTransaction()
+	if tx.GetRawData() == nil {
+		return zero, transient("transfer", errors.New("node built no transaction"))
+	}
+	tx.RawData.FeeLimit = feeLimit
 	if err := c.checkBuilt(tx, to, amount, feeLimit); err != nil {
 		return zero, err
 	}
@@ -234,28 +250,50 @@ func (c *Client) Transfer(ctx context.Context, req payout.TransferRequest) (payo
 	return c.sign(tx)
 }
 
-// estimate asks the node for the transfer's energy, falling back to a constant-call dry run
-// when EstimateEnergy is unsupported or refuses.
-func (c *Client) estimate(ctx context.Context, to address.Address, amount *big.Int) (int64, error) {
-	params := fmt.Sprintf(`[{"address":%q},{"uint256":%q}]`, to.String(), amount.String())
+// returnError classifies a node's Return message. Only refusals that are about this transfer
+// itself (the contract call does not validate, or it would revert, e.g. for lack of token
+// balance) are permanent; a busy, unsynced or otherwise unhappy node is worth a retry.
+func returnError(op string, r *api.Return) error {
+	if r == nil || (r.GetResult() && r.GetCode() == api.Return_SUCCESS) {
+		return nil
+	}
+	switch r.GetCode() {
+	case api.Return_SUCCESS:
+		if r.GetResult() || len(r.GetMessage()) == 0 {
+			return nil // an empty Return, as nodes send for calls that succeeded
+		}
+		return transient(op, fmt.Errorf("node refused without a code: %s", r.GetMessage()))
+	case api.Return_CONTRACT_VALIDATE_ERROR, api.Return_CONTRACT_EXE_ERROR:
+		return rejected(op, "%s: %s", r.GetCode(), r.GetMessage())
+	default:
+		return transient(op, fmt.Errorf("%s: %s", r.GetCode(), r.GetMessage()))
+	}
+}
+
+// estimate asks the node for the transfer's energy, falling back to a constant-call dry run on
+// nodes that do not implement EstimateEnergy or have it disabled.
+func (c *Client) estimate(ctx context.Context, call *core.TriggerSmartContract) (int64, error) {
 	rctx, cancel := c.rpcCtx(ctx)
 	defer cancel()
-	est, err := c.gc.EstimateEnergyCtx(rctx, c.fromB58, c.contractB58, transferMethod, params, 0, "", 0)
+	est, err := c.gc.Client.EstimateEnergy(rctx, call)
 	if err == nil {
-		return est.GetEnergyRequired(), nil
+		r := est.GetResult()
+		if rerr := returnError("estimate energy", r); rerr == nil {
+			return est.GetEnergyRequired(), nil
+		} else if r.GetCode() == api.Return_CONTRACT_EXE_ERROR {
+			return 0, rerr // it would revert
+		}
+		// Disabled on this node ("this node does not support estimate energy") or refused:
+		// the dry run below decides.
+	} else if s, ok := status.FromError(err); !ok || s.Code() != codes.Unimplemented {
+		return 0, transient("estimate energy", err)
 	}
-	if cerr := classify("estimate energy", err); errors.Is(cerr, payout.ErrChainUnavailable) &&
-		!errors.Is(err, client.ErrEstimateEnergyNotSupported) {
-		return 0, cerr
-	}
-	// Nodes without EstimateEnergy answer Unimplemented or a refusal in their Return message;
-	// a constant-call dry run both prices the transfer and shows whether it would revert.
-	ext, err := c.gc.TriggerConstantContractCtx(rctx, c.fromB58, c.contractB58, transferMethod, params)
+	ext, err := c.gc.Client.TriggerConstantContract(rctx, call)
 	if err != nil {
-		return 0, classify("estimate energy", err)
+		return 0, transient("estimate energy", err)
 	}
-	if r := ext.GetResult(); r != nil && (!r.GetResult() || r.GetCode() != api.Return_SUCCESS) {
-		return 0, rejected("estimate energy", "%s: %s", r.GetCode(), r.GetMessage())
+	if err := returnError("estimate energy", ext.GetResult()); err != nil {
+		return 0, err
 	}
 	if ret := ext.GetTransaction().GetRet(); len(ret) > 0 {
 		if cr := ret[0].GetContractRet(); cr != core.Transaction_Result_SUCCESS && cr != core.Transaction_Result_DEFAULT {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hamigames/lucid-node-management/payout"
@@ -552,4 +554,43 @@ func TestIdenticalRequestsGetDistinctTransactions(t *testing.T) {
 	var tx core.Transaction
 	require.NoError(t, proto.Unmarshal(st.Raw, &tx))
 	assert.Equal(t, "lucid:payout_memo", string(tx.GetRawData().GetData()))
+}
+
+func TestAPIKeySentOnEveryCall(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	gs := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		md, _ := metadata.FromIncomingContext(ctx)
+		mu.Lock()
+		seen[info.FullMethod] = md.Get("tron-pro-api-key")
+		mu.Unlock()
+		return h(ctx, req)
+	}))
+	api.RegisterWalletServer(gs, e.srv)
+	go func() { _ = gs.Serve(l) }()
+	t.Cleanup(gs.Stop)
+
+	cl, err := tron.NewClient(tron.Config{Endpoint: l.Addr().String(), Contract: e.srv.Contract(), PrivateKeyHex: e.payer.PrivateKeyHex, APIKey: "k-123", Confirmations: 1})
+	require.NoError(t, err)
+	defer cl.Close()
+	st, err := cl.Transfer(e.ctx, payout.TransferRequest{To: e.payee.Address, Amount: usdt(t, 1)})
+	require.NoError(t, err)
+	require.NoError(t, cl.Broadcast(e.ctx, st))
+	e.srv.ProduceBlock()
+	s, err := cl.Status(e.ctx, st.TxID)
+	require.NoError(t, err)
+	assert.Equal(t, payout.TxConfirmed, s.State)
+	_, err = cl.Balance(e.ctx, payout.USDT)
+	require.NoError(t, err)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.GreaterOrEqual(t, len(seen), 6)
+	for m, v := range seen {
+		assert.Equal(t, []string{"k-123"}, v, m)
+	}
 }
