@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/clone"
 )
 
 // AppendAudit records one entry; its Details are stored in their JSON shape.
@@ -13,12 +14,12 @@ func (s *Store) AppendAudit(ctx context.Context, e nodemgmt.AuditEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	d, err := jsonDetails(e.Details)
+	d, err := clone.JSONDetails(e.Details)
 	if err != nil {
 		return fmt.Errorf("memory store: audit details: %w", err)
 	}
 	e.Details = d
-	e.At = norm(e.At)
+	e.At = clone.Norm(e.At)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -39,7 +40,7 @@ func (s *Store) ListAudit(ctx context.Context, f nodemgmt.AuditFilter) ([]nodemg
 	if s.closed {
 		return nil, errClosed
 	}
-	since := norm(f.Since)
+	since := clone.Norm(f.Since)
 	var rows []auditRow
 	for _, r := range s.audit {
 		if (f.Category != "" && r.e.Category != f.Category) || (f.Target != "" && r.e.Target != f.Target) ||
@@ -55,7 +56,7 @@ func (s *Store) ListAudit(ctx context.Context, f nodemgmt.AuditFilter) ([]nodemg
 	out := make([]nodemgmt.AuditEntry, len(rows))
 	for i, r := range rows {
 		out[i] = r.e
-		d, err := jsonDetails(r.e.Details)
+		d, err := clone.JSONDetails(r.e.Details)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +91,7 @@ func (s *Store) PruneAudit(ctx context.Context, category string, before time.Tim
 	if s.closed {
 		return 0, errClosed
 	}
-	before = norm(before)
+	before = clone.Norm(before)
 	kept := s.audit[:0]
 	n := 0
 	for _, r := range s.audit {
@@ -115,11 +116,11 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 	if s.closed {
 		return false, errClosed
 	}
-	now = norm(now)
+	now = clone.Norm(now)
 	if l, ok := s.leases[name]; ok && l.holder != holder && now.Before(l.expires) {
 		return false, nil
 	}
-	s.leases[name] = lease{holder: holder, expires: norm(now.Add(ttl))}
+	s.leases[name] = lease{holder: holder, expires: clone.Norm(now.Add(ttl))}
 	return true, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/clone"
 )
 
 var _ nodemgmt.Store = (*Store)(nil)
@@ -144,7 +145,7 @@ func (s *Store) CreateNode(ctx context.Context, n *nodemgmt.Node) error {
 	if _, ok := s.names[nameKey{n.PoolID, n.Name}]; ok {
 		return nameTaken(n.PoolID, n.Name)
 	}
-	c := cloneNode(n)
+	c := clone.Node(n)
 	s.nodes[c.NodeID] = c
 	s.names[nameKey{c.PoolID, c.Name}] = c.NodeID
 	s.nodeOrder = insertOrd(s.nodeOrder, ordKey{c.CreatedAt, c.NodeID})
@@ -177,7 +178,7 @@ func (s *Store) GetNode(ctx context.Context, id string) (*nodemgmt.Node, error) 
 	if !ok {
 		return nil, nodemgmt.NotFoundNode(id)
 	}
-	return cloneNode(n), nil
+	return clone.Node(n), nil
 }
 
 // UpdateNode applies fn to a copy of the node under the write lock and stores the result if fn
@@ -195,14 +196,14 @@ func (s *Store) UpdateNode(ctx context.Context, id string, fn func(n *nodemgmt.N
 	if !ok {
 		return nil, nodemgmt.NotFoundNode(id)
 	}
-	c := cloneNode(old)
+	c := clone.Node(old)
 	if err := fn(c); err != nil {
 		return nil, err
 	}
 	if c.NodeID != old.NodeID || c.PoolID != old.PoolID {
 		return nil, fmt.Errorf("memory store: UpdateNode callback changed node_id or pool_id of %s", id)
 	}
-	c = cloneNode(c)
+	c = clone.Node(c)
 	if c.Name != old.Name {
 		if _, taken := s.names[nameKey{c.PoolID, c.Name}]; taken {
 			return nil, nameTaken(c.PoolID, c.Name)
@@ -214,7 +215,7 @@ func (s *Store) UpdateNode(ctx context.Context, id string, fn func(n *nodemgmt.N
 		s.nodeOrder = insertOrd(removeOrd(s.nodeOrder, ordKey{old.CreatedAt, id}), ordKey{c.CreatedAt, id})
 	}
 	s.nodes[id] = c
-	return cloneNode(c), nil
+	return clone.Node(c), nil
 }
 
 // DeleteNode removes the node if check accepts it.
@@ -232,7 +233,7 @@ func (s *Store) DeleteNode(ctx context.Context, id string, check func(n *nodemgm
 		return nodemgmt.NotFoundNode(id)
 	}
 	if check != nil {
-		if err := check(cloneNode(n)); err != nil {
+		if err := check(clone.Node(n)); err != nil {
 			return err
 		}
 	}
@@ -248,7 +249,7 @@ func (s *Store) DeleteNode(ctx context.Context, id string, check func(n *nodemgm
 // afterCursor reports whether k comes after the cursor; the cursor's time is normalised like
 // every stored time.
 func afterCursor(k ordKey, c *nodemgmt.Cursor) bool {
-	return cmpOrd(k, ordKey{norm(c.CreatedAt), c.ID}) > 0
+	return cmpOrd(k, ordKey{clone.Norm(c.CreatedAt), c.ID}) > 0
 }
 
 // ListNodes returns the page of matching nodes in (CreatedAt, NodeID) order and their total.
@@ -281,7 +282,7 @@ func (s *Store) ListNodes(ctx context.Context, f nodemgmt.NodeFilter) (nodemgmt.
 			continue
 		}
 		if f.Limit <= 0 || len(page.Nodes) < f.Limit {
-			page.Nodes = append(page.Nodes, cloneNode(n))
+			page.Nodes = append(page.Nodes, clone.Node(n))
 		}
 	}
 	return page, nil
@@ -298,7 +299,7 @@ func (s *Store) ListStaleNodes(ctx context.Context, before time.Time, limit int)
 	if s.closed {
 		return nil, errClosed
 	}
-	before = norm(before)
+	before = clone.Norm(before)
 	var out []*nodemgmt.Node
 	for _, n := range s.nodes {
 		if n.Health != nodemgmt.HealthDown && n.HealthDeadline != nil && n.HealthDeadline.Before(before) {
@@ -312,7 +313,7 @@ func (s *Store) ListStaleNodes(ctx context.Context, before time.Time, limit int)
 		out = out[:limit]
 	}
 	for i, n := range out {
-		out[i] = cloneNode(n)
+		out[i] = clone.Node(n)
 	}
 	return out, nil
 }
@@ -327,7 +328,7 @@ func (s *Store) ExtendHealthDeadlines(ctx context.Context, until time.Time) (int
 	if s.closed {
 		return 0, errClosed
 	}
-	until = norm(until)
+	until = clone.Norm(until)
 	changed := 0
 	for _, n := range s.nodes {
 		if n.Health == nodemgmt.HealthDown || (n.HealthDeadline != nil && !n.HealthDeadline.Before(until)) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/clone"
 )
 
 func poolExists(field, value string) error {
@@ -15,7 +16,7 @@ func poolExists(field, value string) error {
 
 // poolOut returns a copy of the stored pool with its count derived from the membership set.
 func (s *Store) poolOut(p *nodemgmt.Pool) *nodemgmt.Pool {
-	c := clonePool(p)
+	c := clone.Pool(p)
 	c.NodeCount = len(s.members[p.PoolID])
 	return c
 }
@@ -36,7 +37,7 @@ func (s *Store) CreatePool(ctx context.Context, p *nodemgmt.Pool) error {
 	if _, ok := s.poolNames[p.Name]; ok {
 		return poolExists("name", p.Name)
 	}
-	c := clonePool(p)
+	c := clone.Pool(p)
 	c.NodeCount = 0
 	s.pools[c.PoolID] = c
 	s.poolNames[c.Name] = c.PoolID
@@ -83,7 +84,7 @@ func (s *Store) UpdatePool(ctx context.Context, id string, fn func(p *nodemgmt.P
 	if c.PoolID != id || c.NodeCount != count {
 		return nil, fmt.Errorf("memory store: UpdatePool callback changed pool_id or node_count of %s", id)
 	}
-	c = clonePool(c)
+	c = clone.Pool(c)
 	if c.Name != old.Name {
 		if _, taken := s.poolNames[c.Name]; taken {
 			return nil, poolExists("name", c.Name)
@@ -184,7 +185,7 @@ func (s *Store) AddNodeToPool(ctx context.Context, poolID, nodeID string, priori
 	delete(s.names, nameKey{"", n.Name})
 	s.names[nameKey{poolID, n.Name}] = nodeID
 	n.PoolID = poolID
-	n.UpdatedAt = norm(now)
+	n.UpdatedAt = clone.Norm(now)
 	s.addMember(poolID, nodeID, priority)
 	return s.poolOut(p), nil
 }
@@ -216,7 +217,7 @@ func (s *Store) RemoveNodeFromPool(ctx context.Context, poolID, nodeID string, n
 	delete(s.names, nameKey{poolID, n.Name})
 	s.names[nameKey{"", n.Name}] = nodeID
 	n.PoolID = ""
-	n.UpdatedAt = norm(now)
+	n.UpdatedAt = clone.Norm(now)
 	delete(s.members[poolID], nodeID)
 	return s.poolOut(p), nil
 }

@@ -258,3 +258,67 @@ func TestMigrate(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "newer version")
 }
+
+// TestCacheNeverServesStaleNodes reads a node from many goroutines while others update it; once
+// the writers are done, every read must see the last write, so no stale value stayed cached.
+func TestCacheNeverServesStaleNodes(t *testing.T) {
+	t.Parallel()
+	s := openTestWith(t, Options{Key: testKey, NodeCacheSize: 2})
+	ids := []string{"node_cache01", "node_cache02", "node_cache03"}
+	for _, id := range ids {
+		n := storagetest.MinimalNode(id, id[5:], "", storagetest.Base)
+		n.Configuration = &nodemgmt.Configuration{}
+		require.NoError(t, s.CreateNode(ctx, n))
+	}
+	const writers, each = 3, 40
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for r := range 4 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, _ = s.GetNode(ctx, ids[(r+i)%len(ids)])
+			}
+		}()
+	}
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				_, err := s.UpdateNode(ctx, ids[w], func(n *nodemgmt.Node) error { n.Configuration.MaxSessions++; return nil })
+				assert.NoError(t, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	for _, id := range ids {
+		n, err := s.GetNode(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, each, n.Configuration.MaxSessions, id)
+	}
+	// A cached node handed out is the caller's to change.
+	n, err := s.GetNode(ctx, ids[0])
+	require.NoError(t, err)
+	n.Configuration.MaxSessions = -1
+	n, err = s.GetNode(ctx, ids[0])
+	require.NoError(t, err)
+	assert.Equal(t, each, n.Configuration.MaxSessions)
+	// A bulk update empties the cache.
+	until := storagetest.Base.Add(time.Hour)
+	_, err = s.ExtendHealthDeadlines(ctx, until)
+	require.NoError(t, err)
+	n, err = s.GetNode(ctx, ids[0])
+	require.NoError(t, err)
+	require.NotNil(t, n.HealthDeadline)
+	assert.Equal(t, storagetest.Normalize(until), *n.HealthDeadline)
+}

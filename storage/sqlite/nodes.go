@@ -155,6 +155,7 @@ func conflict(msg string, details map[string]any) error {
 
 // CreateNode inserts n; with a PoolID the pool's capacity is checked in the same transaction.
 func (s *Store) CreateNode(ctx context.Context, n *nodemgmt.Node) error {
+	defer s.cache.invalidate(n.NodeID)
 	enc, err := s.encodeNode(n)
 	if err != nil {
 		return internal("create node", err)
@@ -217,8 +218,13 @@ func (s *Store) checkCapacity(ctx context.Context, tx *sql.Tx, poolID string) er
 	return nil
 }
 
-// GetNode reads one node through a prepared statement on the read pool.
+// GetNode returns the node from the cache, or reads it through a prepared statement on the
+// read pool and caches it.
 func (s *Store) GetNode(ctx context.Context, id string) (*nodemgmt.Node, error) {
+	if n := s.cache.get(id); n != nil {
+		return n, ctx.Err()
+	}
+	epoch := s.cache.begin()
 	st, err := s.rst.get(ctx, qGetNode)
 	if err != nil {
 		return nil, internal("get node", err)
@@ -230,6 +236,7 @@ func (s *Store) GetNode(ctx context.Context, id string) (*nodemgmt.Node, error) 
 	if err != nil {
 		return nil, internal("get node", err)
 	}
+	s.cache.fill(epoch, n)
 	return n, nil
 }
 
@@ -251,6 +258,7 @@ func (s *Store) getNodeTx(ctx context.Context, tx *sql.Tx, id string) (*nodemgmt
 // UpdateNode reads the node, applies fn and writes it back in one writer transaction. fn must
 // not call the store.
 func (s *Store) UpdateNode(ctx context.Context, id string, fn func(n *nodemgmt.Node) error) (*nodemgmt.Node, error) {
+	defer s.cache.invalidate(id)
 	var out *nodemgmt.Node
 	err := s.write(ctx, "update node", func(tx *sql.Tx) error {
 		n, err := s.getNodeTx(ctx, tx, id)
@@ -299,6 +307,7 @@ func (s *Store) updateNodeTx(ctx context.Context, tx *sql.Tx, n *nodemgmt.Node) 
 
 // DeleteNode removes the node if check accepts the current row.
 func (s *Store) DeleteNode(ctx context.Context, id string, check func(n *nodemgmt.Node) error) error {
+	defer s.cache.invalidate(id)
 	return s.write(ctx, "delete node", func(tx *sql.Tx) error {
 		n, err := s.getNodeTx(ctx, tx, id)
 		if err != nil {
@@ -425,6 +434,7 @@ func (s *Store) ListStaleNodes(ctx context.Context, before time.Time, limit int)
 
 // ExtendHealthDeadlines raises every deadline of a node that is not down to at least until.
 func (s *Store) ExtendHealthDeadlines(ctx context.Context, until time.Time) (int, error) {
+	defer s.cache.invalidateAll()
 	var n int64
 	err := s.write(ctx, "extend health deadlines", func(tx *sql.Tx) error {
 		u := micros(until)

@@ -53,6 +53,9 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Now is the clock used for migration records; default time.Now.
 	Now func() time.Time
+	// NodeCacheSize bounds the cache of decoded nodes behind GetNode; default 10,000, negative
+	// disables it. The cache relies on this process being the database's only writer.
+	NodeCacheSize int
 }
 
 // Store is the SQLite backend. It is safe for concurrent use.
@@ -64,6 +67,7 @@ type Store struct {
 	log    *slog.Logger
 	wst    stmtCache
 	rst    stmtCache
+	cache  *nodeCache // nil when disabled
 }
 
 // ErrNoKey is returned by Open without an encryption key.
@@ -109,6 +113,9 @@ func open(ctx context.Context, path string, opts Options, migs fs.FS) (*Store, e
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = 5 * time.Second
 	}
+	if opts.NodeCacheSize == 0 {
+		opts.NodeCacheSize = 10_000
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("sqlite store: create directory: %w", err)
@@ -131,7 +138,7 @@ func open(ctx context.Context, path string, opts Options, migs fs.FS) (*Store, e
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{path: path, w: w, sealer: sealer, log: opts.Logger}
+	s := &Store{path: path, w: w, sealer: sealer, log: opts.Logger, cache: newNodeCache(opts.NodeCacheSize)}
 	s.wst.db = w
 	if err := s.init(ctx, opts, migs); err != nil {
 		_ = w.Close()
@@ -210,9 +217,12 @@ func readQueries() []string {
 	return qs
 }
 
-// Close closes both connection pools.
+// Close closes both connection pools, first letting SQLite refresh its planner statistics.
 func (s *Store) Close() error {
 	var errs []error
+	if _, err := s.w.Exec("PRAGMA optimize"); err != nil {
+		s.log.Warn("sqlite: optimize on close", "err", err)
+	}
 	s.rst.close()
 	s.wst.close()
 	if s.r != nil {

@@ -49,6 +49,8 @@ CREATE TABLE nodes (
 CREATE UNIQUE INDEX nodes_pool_name ON nodes (ifnull(pool_id, ''), name);
 CREATE INDEX nodes_created ON nodes (created_at, node_id);
 CREATE INDEX nodes_pool ON nodes (pool_id, created_at, node_id);
+-- The API's usual listing (a pool's nodes in one status) pages and counts from this index alone.
+CREATE INDEX nodes_pool_status ON nodes (pool_id, status, created_at, node_id);
 CREATE INDEX nodes_status ON nodes (status, created_at, node_id);
 CREATE INDEX nodes_health ON nodes (health, created_at, node_id);
 CREATE INDEX nodes_health_deadline ON nodes (health_deadline) WHERE health <> 'down';

@@ -1,4 +1,6 @@
-package memory
+// Package clone deep-copies domain values for the storage backends, normalising their times to
+// the stored form (UTC, microseconds), so no caller ever shares a value with a store.
+package clone
 
 import (
 	"encoding/json"
@@ -7,14 +9,14 @@ import (
 	"github.com/hamigames/lucid-node-management/nodemgmt"
 )
 
-// norm is the stored form of a time: UTC at microsecond precision, like the SQL backends.
-func norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+// Norm is the stored form of a time: UTC at microsecond precision, like the SQL backends.
+func Norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 func normPtr(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
 	}
-	v := norm(*t)
+	v := Norm(*t)
 	return &v
 }
 
@@ -26,8 +28,8 @@ func clonePtr[T any](p *T) *T {
 	return &v
 }
 
-// cloneNode deep-copies n and normalises its times; nil and empty slices stay distinct.
-func cloneNode(n *nodemgmt.Node) *nodemgmt.Node {
+// Node deep-copies n and normalises its times; nil and empty slices stay distinct.
+func Node(n *nodemgmt.Node) *nodemgmt.Node {
 	c := *n
 	c.HardwareInfo.GPU = clonePtr(n.HardwareInfo.GPU)
 	if n.HardwareInfo.Network != nil {
@@ -49,28 +51,28 @@ func cloneNode(n *nodemgmt.Node) *nodemgmt.Node {
 	c.HealthDeadline = normPtr(n.HealthDeadline)
 	if n.Maintenance != nil {
 		m := *n.Maintenance
-		m.Since = norm(m.Since)
+		m.Since = Norm(m.Since)
 		c.Maintenance = &m
 	}
-	c.CreatedAt = norm(n.CreatedAt)
-	c.UpdatedAt = norm(n.UpdatedAt)
+	c.CreatedAt = Norm(n.CreatedAt)
+	c.UpdatedAt = Norm(n.UpdatedAt)
 	return &c
 }
 
-// clonePool deep-copies p and normalises its times.
-func clonePool(p *nodemgmt.Pool) *nodemgmt.Pool {
+// Pool deep-copies p and normalises its times.
+func Pool(p *nodemgmt.Pool) *nodemgmt.Pool {
 	c := *p
 	c.ResourceLimits = clonePtr(p.ResourceLimits)
 	c.ScalingPolicy = clonePtr(p.ScalingPolicy)
 	c.Pricing = clonePtr(p.Pricing)
-	c.CreatedAt = norm(p.CreatedAt)
-	c.UpdatedAt = norm(p.UpdatedAt)
+	c.CreatedAt = Norm(p.CreatedAt)
+	c.UpdatedAt = Norm(p.UpdatedAt)
 	return &c
 }
 
-// jsonDetails gives audit details the JSON shape the SQL backends store, so every backend
+// JSONDetails gives audit details the JSON shape the SQL backends store, so every backend
 // returns the same values (numbers as float64) and no caller map is shared.
-func jsonDetails(d map[string]any) (map[string]any, error) {
+func JSONDetails(d map[string]any) (map[string]any, error) {
 	if d == nil {
 		return nil, nil
 	}
