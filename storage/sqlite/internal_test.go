@@ -259,8 +259,9 @@ func TestMigrate(t *testing.T) {
 	assert.Contains(t, err.Error(), "newer version")
 }
 
-// TestCacheNeverServesStaleNodes reads a node from many goroutines while others update it; once
-// the writers are done, every read must see the last write, so no stale value stayed cached.
+// TestCacheNeverServesStaleNodes reads and lists nodes from many goroutines while others update
+// them; listings must always match their filter, and once the writers are done every read must
+// see the last write, so no stale value stayed cached.
 func TestCacheNeverServesStaleNodes(t *testing.T) {
 	t.Parallel()
 	s := openTestWith(t, Options{Key: testKey, NodeCacheSize: 2})
@@ -284,6 +285,14 @@ func TestCacheNeverServesStaleNodes(t *testing.T) {
 				default:
 				}
 				_, _ = s.GetNode(ctx, ids[(r+i)%len(ids)])
+				// A listing mixes cached nodes with its snapshot only when that is exact.
+				page, err := s.ListNodes(ctx, nodemgmt.NodeFilter{Status: nodemgmt.StatusActive})
+				if assert.NoError(t, err) {
+					for _, n := range page.Nodes {
+						assert.Equal(t, nodemgmt.StatusActive, n.Status, "listing returned a node outside its filter")
+					}
+					assert.Equal(t, page.Total, len(page.Nodes))
+				}
 			}
 		}()
 	}
@@ -293,7 +302,11 @@ func TestCacheNeverServesStaleNodes(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range each {
-				_, err := s.UpdateNode(ctx, ids[w], func(n *nodemgmt.Node) error { n.Configuration.MaxSessions++; return nil })
+				_, err := s.UpdateNode(ctx, ids[w], func(n *nodemgmt.Node) error {
+					n.Configuration.MaxSessions++
+					n.Status = map[bool]nodemgmt.Status{true: nodemgmt.StatusActive, false: nodemgmt.StatusInactive}[n.Configuration.MaxSessions%2 == 1]
+					return nil
+				})
 				assert.NoError(t, err)
 			}
 		}()

@@ -79,57 +79,75 @@ func (s *Store) encodeNode(n *nodemgmt.Node) (encodedNode, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
-// scanNode reads one row of nodeCols, opening the sealed columns.
-func (s *Store) scanNode(row scanner) (*nodemgmt.Node, error) {
-	var (
-		n                                   nodemgmt.Node
-		pool, location, config, maintenance sql.NullString
-		hardware, publicKey                 []byte
-		heartbeat, deadline                 sql.NullInt64
-		created, updated                    int64
-	)
-	if err := row.Scan(&n.NodeID, &n.Name, &pool, &n.Status, &n.NodeType, &hardware, &location, &config, &n.PootScore,
-		&heartbeat, &n.Health, &deadline, &publicKey, &maintenance, &n.StatusReason, &created, &updated); err != nil {
+// rawNode is one row of nodeCols as stored: sealed and JSON columns not yet decoded.
+type rawNode struct {
+	n                                   nodemgmt.Node
+	pool, location, config, maintenance sql.NullString
+	hardware, publicKey                 []byte
+	heartbeat, deadline                 sql.NullInt64
+	created, updated                    int64
+}
+
+func scanRaw(row scanner) (*rawNode, error) {
+	var r rawNode
+	if err := row.Scan(&r.n.NodeID, &r.n.Name, &r.pool, &r.n.Status, &r.n.NodeType, &r.hardware, &r.location, &r.config,
+		&r.n.PootScore, &r.heartbeat, &r.n.Health, &r.deadline, &r.publicKey, &r.maintenance, &r.n.StatusReason,
+		&r.created, &r.updated); err != nil {
 		return nil, err
 	}
-	n.PoolID = pool.String
-	hw, err := s.sealer.Open(hardware, aadHardware(n.NodeID))
+	return &r, nil
+}
+
+// scanNode reads one row of nodeCols, opening the sealed columns.
+func (s *Store) scanNode(row scanner) (*nodemgmt.Node, error) {
+	r, err := scanRaw(row)
+	if err != nil {
+		return nil, err
+	}
+	return s.decodeNode(r)
+}
+
+// decodeNode opens the sealed columns and decodes the JSON ones.
+func (s *Store) decodeNode(r *rawNode) (*nodemgmt.Node, error) {
+	n := r.n
+	n.PoolID = r.pool.String
+	hw, err := s.sealer.Open(r.hardware, aadHardware(n.NodeID))
 	if err != nil {
 		return nil, fmt.Errorf("node %s: hardware_info: %w", n.NodeID, err)
 	}
 	if err := json.Unmarshal(hw, &n.HardwareInfo); err != nil {
 		return nil, fmt.Errorf("node %s: hardware_info: %w", n.NodeID, err)
 	}
-	if publicKey != nil {
-		pk, err := s.sealer.Open(publicKey, aadPublicKey(n.NodeID))
+	if r.publicKey != nil {
+		pk, err := s.sealer.Open(r.publicKey, aadPublicKey(n.NodeID))
 		if err != nil {
 			return nil, fmt.Errorf("node %s: public_key: %w", n.NodeID, err)
 		}
 		n.PublicKey = string(pk)
 	}
-	if location.Valid {
+	if r.location.Valid {
 		n.Location = new(nodemgmt.Location)
-		if err := json.Unmarshal([]byte(location.String), n.Location); err != nil {
+		if err := json.Unmarshal([]byte(r.location.String), n.Location); err != nil {
 			return nil, fmt.Errorf("node %s: location: %w", n.NodeID, err)
 		}
 	}
-	if config.Valid {
+	if r.config.Valid {
 		n.Configuration = new(nodemgmt.Configuration)
-		if err := json.Unmarshal([]byte(config.String), n.Configuration); err != nil {
+		if err := json.Unmarshal([]byte(r.config.String), n.Configuration); err != nil {
 			return nil, fmt.Errorf("node %s: configuration: %w", n.NodeID, err)
 		}
 	}
-	if maintenance.Valid {
+	if r.maintenance.Valid {
 		n.Maintenance = new(nodemgmt.MaintenanceInfo)
-		if err := json.Unmarshal([]byte(maintenance.String), n.Maintenance); err != nil {
+		if err := json.Unmarshal([]byte(r.maintenance.String), n.Maintenance); err != nil {
 			return nil, fmt.Errorf("node %s: maintenance: %w", n.NodeID, err)
 		}
 		n.Maintenance.Since = n.Maintenance.Since.UTC()
 	}
-	n.LastHeartbeat = fromNullMicros(heartbeat)
-	n.HealthDeadline = fromNullMicros(deadline)
-	n.CreatedAt = fromMicros(created)
-	n.UpdatedAt = fromMicros(updated)
+	n.LastHeartbeat = fromNullMicros(r.heartbeat)
+	n.HealthDeadline = fromNullMicros(r.deadline)
+	n.CreatedAt = fromMicros(r.created)
+	n.UpdatedAt = fromMicros(r.updated)
 	return &n, nil
 }
 
@@ -155,7 +173,8 @@ func conflict(msg string, details map[string]any) error {
 
 // CreateNode inserts n; with a PoolID the pool's capacity is checked in the same transaction.
 func (s *Store) CreateNode(ctx context.Context, n *nodemgmt.Node) error {
-	defer s.cache.invalidate(n.NodeID)
+	s.cache.startWrite(false, n.NodeID)
+	defer s.cache.endWrite(false, n.NodeID)
 	enc, err := s.encodeNode(n)
 	if err != nil {
 		return internal("create node", err)
@@ -258,7 +277,8 @@ func (s *Store) getNodeTx(ctx context.Context, tx *sql.Tx, id string) (*nodemgmt
 // UpdateNode reads the node, applies fn and writes it back in one writer transaction. fn must
 // not call the store.
 func (s *Store) UpdateNode(ctx context.Context, id string, fn func(n *nodemgmt.Node) error) (*nodemgmt.Node, error) {
-	defer s.cache.invalidate(id)
+	s.cache.startWrite(false, id)
+	defer s.cache.endWrite(false, id)
 	var out *nodemgmt.Node
 	err := s.write(ctx, "update node", func(tx *sql.Tx) error {
 		n, err := s.getNodeTx(ctx, tx, id)
@@ -307,7 +327,8 @@ func (s *Store) updateNodeTx(ctx context.Context, tx *sql.Tx, n *nodemgmt.Node) 
 
 // DeleteNode removes the node if check accepts the current row.
 func (s *Store) DeleteNode(ctx context.Context, id string, check func(n *nodemgmt.Node) error) error {
-	defer s.cache.invalidate(id)
+	s.cache.startWrite(false, id)
+	defer s.cache.endWrite(false, id)
 	return s.write(ctx, "delete node", func(tx *sql.Tx) error {
 		n, err := s.getNodeTx(ctx, tx, id)
 		if err != nil {
@@ -372,6 +393,7 @@ func nodeListQueries(f nodemgmt.NodeFilter) (page, count string, where, pageArgs
 func (s *Store) ListNodes(ctx context.Context, f nodemgmt.NodeFilter) (nodemgmt.NodePage, error) {
 	pageQ, countQ, whereArgs, pageArgs := nodeListQueries(f)
 	var page nodemgmt.NodePage
+	epoch := s.cache.begin()
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return page, internal("list nodes", err)
@@ -390,11 +412,51 @@ func (s *Store) ListNodes(ctx context.Context, f nodemgmt.NodeFilter) (nodemgmt.
 	if st, err = s.rst.txStmt(ctx, tx, pageQ); err != nil {
 		return page, internal("list nodes", err)
 	}
-	page.Nodes, err = s.queryNodes(ctx, st, pageArgs...)
+	page.Nodes, err = s.queryNodesCached(ctx, epoch, st, pageArgs...)
 	if err != nil {
 		return page, internal("list nodes", err)
 	}
 	return page, nil
+}
+
+// queryNodesCached reads rows in a snapshot opened after begin returned epoch and decodes only
+// the rows the cache cannot answer for that snapshot (see nodeCache).
+func (s *Store) queryNodesCached(ctx context.Context, epoch uint64, st *sql.Stmt, args ...any) ([]*nodemgmt.Node, error) {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var raws []*rawNode
+	for rows.Next() {
+		r, err := scanRaw(rows)
+		if err != nil {
+			return nil, err
+		}
+		raws = append(raws, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(raws))
+	for i, r := range raws {
+		ids[i] = r.n.NodeID
+	}
+	cached := s.cache.lookup(epoch, ids)
+	out := make([]*nodemgmt.Node, len(raws))
+	for i, r := range raws {
+		if cached != nil && cached[i] != nil {
+			out[i] = cached[i]
+			continue
+		}
+		n, err := s.decodeNode(r)
+		if err != nil {
+			return nil, err
+		}
+		s.cache.fill(epoch, n)
+		out[i] = n
+	}
+	return out, nil
 }
 
 func (s *Store) queryNodes(ctx context.Context, st *sql.Stmt, args ...any) ([]*nodemgmt.Node, error) {
@@ -434,7 +496,8 @@ func (s *Store) ListStaleNodes(ctx context.Context, before time.Time, limit int)
 
 // ExtendHealthDeadlines raises every deadline of a node that is not down to at least until.
 func (s *Store) ExtendHealthDeadlines(ctx context.Context, until time.Time) (int, error) {
-	defer s.cache.invalidateAll()
+	s.cache.startWrite(true)
+	defer s.cache.endWrite(true)
 	var n int64
 	err := s.write(ctx, "extend health deadlines", func(tx *sql.Tx) error {
 		u := micros(until)

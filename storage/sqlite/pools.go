@@ -224,7 +224,8 @@ func (s *Store) ListPools(ctx context.Context, f nodemgmt.PoolFilter) (nodemgmt.
 // AddNodeToPool makes the node a member of the pool; the capacity check, the name check and the
 // membership change happen in one writer transaction.
 func (s *Store) AddNodeToPool(ctx context.Context, poolID, nodeID string, priority int, now time.Time) (*nodemgmt.Pool, error) {
-	defer s.cache.invalidate(nodeID)
+	s.cache.startWrite(false, nodeID)
+	defer s.cache.endWrite(false, nodeID)
 	var out *nodemgmt.Pool
 	err := s.write(ctx, "add node to pool", func(tx *sql.Tx) error {
 		p, err := s.getPoolTx(ctx, tx, poolID)
@@ -260,7 +261,8 @@ func (s *Store) AddNodeToPool(ctx context.Context, poolID, nodeID string, priori
 
 // RemoveNodeFromPool ends the node's membership of the pool.
 func (s *Store) RemoveNodeFromPool(ctx context.Context, poolID, nodeID string, now time.Time) (*nodemgmt.Pool, error) {
-	defer s.cache.invalidate(nodeID)
+	s.cache.startWrite(false, nodeID)
+	defer s.cache.endWrite(false, nodeID)
 	var out *nodemgmt.Pool
 	err := s.write(ctx, "remove node from pool", func(tx *sql.Tx) error {
 		if _, err := s.getPoolTx(ctx, tx, poolID); err != nil {
