@@ -10,7 +10,8 @@
 //	postgres://…         reserved for the PostgreSQL backend, not part of this build yet
 //
 // Every backend passes storage/storagetest. The SQLite backend requires an encryption key
-// (Options.EncryptionKey); see storage/seal for its format and seal.GenerateKey.
+// (Options.EncryptionKey); see storage/seal for its format and seal.GenerateKey. One SQLite file
+// serves one process.
 package storage
 
 import (

@@ -16,6 +16,11 @@
 // storage/seal under the operator's key; the key check value in the meta table makes Open fail
 // with seal.ErrKeyMismatch when the key differs from the one the database was created with.
 // Times are stored as INTEGER microseconds (UTC).
+//
+// Decoded nodes are cached for GetNode and ListNodes (Options.NodeCacheSize); every node write
+// removes its nodes before and after its transaction, so a cached node is always the latest
+// committed row. This relies on the process being the file's only writer: do not point two
+// servers at one SQLite file (use PostgreSQL for several replicas).
 package sqlite
 
 import (
