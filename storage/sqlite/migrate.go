@@ -115,6 +115,14 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration, now time.Time)
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	// Another process may have applied it while this one waited for the write lock.
+	var done int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&done); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if done > 0 {
+		return nil
+	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}

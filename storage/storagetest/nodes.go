@@ -277,3 +277,22 @@ func testDeleteNode(t *testing.T, s nodemgmt.Store) {
 	mustCreateNode(t, s, MinimalNode("node_d0001", "doomed", "pool_del01", Base))
 	assert.Equal(t, 1, mustGetPool(t, s, "pool_del01").NodeCount)
 }
+
+func testUpdateNodePanics(t *testing.T, s nodemgmt.Store) {
+	n := MinimalNode("node_pn0001", "panicky", "", Base)
+	want := ExpectedNode(t, n)
+	mustCreateNode(t, s, n)
+	func() {
+		defer func() { require.NotNil(t, recover(), "the callback's panic reaches the caller") }()
+		_, _ = s.UpdateNode(ctx, n.NodeID, func(c *nodemgmt.Node) error {
+			c.Name = "half-done"
+			panic("callback bug")
+		})
+	}()
+	require.Equal(t, want, mustGetNode(t, s, n.NodeID), "nothing written")
+	// The store is still usable for writes.
+	got, err := s.UpdateNode(ctx, n.NodeID, func(c *nodemgmt.Node) error { c.Name = "recovered"; return nil })
+	require.NoError(t, err)
+	assert.Equal(t, "recovered", got.Name)
+	require.NoError(t, s.DeleteNode(ctx, n.NodeID, nil))
+}

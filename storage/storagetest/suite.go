@@ -61,6 +61,7 @@ func RunNodes(t *testing.T, newStore func(t *testing.T) nodemgmt.Store) {
 		{"UpdateNodeFnError", testUpdateNodeFnError},
 		{"UpdateNodeRename", testUpdateNodeRename},
 		{"UpdateNodeImmutable", testUpdateNodeImmutable},
+		{"UpdateNodePanics", testUpdateNodePanics},
 		{"DeleteNode", testDeleteNode},
 		{"ListNodesFilters", testListNodesFilters},
 		{"ListNodesEdges", testListNodesEdges},
