@@ -23,7 +23,9 @@
 //   - Stores copy values in and out; mutating a value after writing it, or a value returned by the
 //     store, never changes what is stored.
 //   - Audit Details are JSON-shaped: numbers read back as float64.
-//   - Limit 0 means "no limit" in filters.
+//   - Limit 0 means "no limit" in filters; DeleteNode accepts a nil check.
+//   - A callback (UpdateNode, UpdatePool, DeleteNode's check) that fails or panics writes nothing
+//     and leaves the store usable; it must not call the store itself.
 package storagetest
 
 import (
