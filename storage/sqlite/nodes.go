@@ -240,8 +240,11 @@ func (s *Store) checkCapacity(ctx context.Context, tx *sql.Tx, poolID string) er
 // GetNode returns the node from the cache, or reads it through a prepared statement on the
 // read pool and caches it.
 func (s *Store) GetNode(ctx context.Context, id string) (*nodemgmt.Node, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if n := s.cache.get(id); n != nil {
-		return n, ctx.Err()
+		return n, nil
 	}
 	epoch := s.cache.begin()
 	st, err := s.rst.get(ctx, qGetNode)
