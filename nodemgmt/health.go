@@ -192,6 +192,14 @@ func (s *Service) Heartbeat(ctx context.Context, id string) (HeartbeatAck, error
 	now := s.now()
 	deadline := now.Add(s.cfg.HeartbeatTTL)
 	n, err := s.store.UpdateNode(ctx, id, func(n *Node) error {
+		// The gap since the last heartbeat counts as up only if it stayed within the TTL.
+		if n.LastHeartbeat != nil && n.UptimeSince != nil {
+			if gap := now.Sub(*n.LastHeartbeat); gap > 0 && gap <= s.cfg.HeartbeatTTL {
+				n.UpSeconds += int64(gap / time.Second)
+			}
+		} else {
+			n.UptimeSince = &now
+		}
 		n.LastHeartbeat = &now
 		n.Health = HealthHealthy
 		n.HealthDeadline = &deadline

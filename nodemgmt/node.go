@@ -76,7 +76,12 @@ type Node struct {
 	// PootScore is the node's current PoOT score (0–100, two decimals).
 	PootScore     float64    `json:"poot_score"`
 	LastHeartbeat *time.Time `json:"last_heartbeat"`
-	Health        Health     `json:"health"`
+	// UptimeSince is the node's first heartbeat; UpSeconds is the time since then that the node
+	// was covered by heartbeats arriving within the TTL. Together they give Uptime, a fact the
+	// server measured itself (PoOT scoring uses it; nodes cannot claim it).
+	UptimeSince *time.Time `json:"uptime_since,omitempty"`
+	UpSeconds   int64      `json:"up_seconds"`
+	Health      Health     `json:"health"`
 	// HealthDeadline is when the node turns unknown unless it heartbeats again.
 	HealthDeadline *time.Time `json:"health_deadline,omitempty"`
 	// PublicKey is the node's ed25519 key (standard base64 of 32 bytes) for signed PoOT proofs.
@@ -86,6 +91,19 @@ type Node struct {
 	StatusReason string    `json:"status_reason,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Uptime is the fraction (0–1) of the time since the node's first heartbeat that it was
+// heartbeating within its TTL, as of now. A node that never heartbeated has uptime 0.
+func (n *Node) Uptime(now time.Time) float64 {
+	if n.UptimeSince == nil {
+		return 0
+	}
+	span := now.Sub(*n.UptimeSince).Seconds()
+	if span <= 0 {
+		return 1
+	}
+	return min(1, max(0, float64(n.UpSeconds)/span))
 }
 
 // MaintenanceInfo records who put a node into maintenance or drain, why and when.

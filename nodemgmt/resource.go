@@ -143,7 +143,6 @@ const (
 	MaxSampleBytes = 64 << 10
 )
 
-
 // ParseResourceSample decodes one reported sample strictly (unknown fields, trailing data and
 // bodies over MaxSampleBytes are refused with LUCID_ERR_4001) and validates it with Validate.
 func ParseResourceSample(data []byte, now time.Time, maxAge time.Duration) (ResourceSample, error) {

@@ -515,3 +515,18 @@ func (s *Service) ListNodes(ctx context.Context, q NodeQuery) (NodeList, error) 
 	}
 	return NodeList{Nodes: page.Nodes, Pagination: pagination(q.ListQuery, page.Total, next)}, nil
 }
+
+// SetPootScore stores the node's current PoOT score (0–100), as computed by the PoOT validator.
+func (s *Service) SetPootScore(ctx context.Context, id string, score float64) error {
+	if err := checkNodeID(id); err != nil {
+		return err
+	}
+	if score < 0 || score > 100 || score != score {
+		return &Error{Code: CodeValidation, Message: "poot score must be 0–100"}
+	}
+	_, err := s.store.UpdateNode(ctx, id, func(n *Node) error {
+		n.PootScore = score
+		return nil
+	})
+	return err
+}

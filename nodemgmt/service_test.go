@@ -338,3 +338,24 @@ func TestListNodesPagesAndCursor(t *testing.T) {
 	_, err = svc.ListNodes(ctx, nodemgmt.NodeQuery{ListQuery: nodemgmt.ListQuery{Cursor: "garbage!"}})
 	require.ErrorIs(t, err, nodemgmt.ErrValidation)
 }
+
+func TestUptimeCountsOnlyCoveredTime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc, clk, _ := newService(t)
+	n := createNode(t, svc, "worker-up", "")
+	for i := 0; i <= 10; i++ { // 300 s covered by heartbeats every 30 s
+		_, err := svc.Heartbeat(ctx, n.NodeID)
+		require.NoError(t, err)
+		clk.Advance(30 * time.Second)
+	}
+	clk.Advance(270 * time.Second) // silent for 300 s in all: longer than the TTL, not counted
+	_, err := svc.Heartbeat(ctx, n.NodeID)
+	require.NoError(t, err)
+	got, err := svc.GetNode(ctx, n.NodeID)
+	require.NoError(t, err)
+	assert.EqualValues(t, 300, got.UpSeconds)
+	assert.InDelta(t, 0.5, got.Uptime(clk.Now()), 1e-9)
+	fresh := createNode(t, svc, "worker-new", "")
+	assert.Zero(t, fresh.Uptime(clk.Now()), "no heartbeat, no uptime")
+}

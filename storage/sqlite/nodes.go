@@ -13,15 +13,16 @@ import (
 )
 
 const nodeCols = `node_id, name, pool_id, status, node_type, hardware_info, location, configuration, poot_score,
-	last_heartbeat, health, health_deadline, public_key, maintenance, status_reason, created_at, updated_at`
+	last_heartbeat, health, health_deadline, public_key, maintenance, status_reason, created_at, updated_at,
+	uptime_since, up_seconds`
 
 const (
 	qGetNode    = `SELECT ` + nodeCols + ` FROM nodes WHERE node_id = ?`
 	qNodeExists = `SELECT 1 FROM nodes WHERE node_id = ?`
-	qInsertNode = `INSERT INTO nodes (` + nodeCols + `, pool_priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertNode = `INSERT INTO nodes (` + nodeCols + `, pool_priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qUpdateNode = `UPDATE nodes SET name = ?, status = ?, node_type = ?, hardware_info = ?, location = ?, configuration = ?,
 	poot_score = ?, last_heartbeat = ?, health = ?, health_deadline = ?, public_key = ?, maintenance = ?, status_reason = ?,
-	created_at = ?, updated_at = ? WHERE node_id = ?`
+	created_at = ?, updated_at = ?, uptime_since = ?, up_seconds = ? WHERE node_id = ?`
 	qDeleteNode = `DELETE FROM nodes WHERE node_id = ?`
 	qStaleNodes = `SELECT ` + nodeCols + ` FROM nodes WHERE health <> 'down' AND health_deadline < ?
 	ORDER BY health_deadline, node_id LIMIT ?`
@@ -84,7 +85,7 @@ type rawNode struct {
 	n                                   nodemgmt.Node
 	pool, location, config, maintenance sql.NullString
 	hardware, publicKey                 []byte
-	heartbeat, deadline                 sql.NullInt64
+	heartbeat, deadline, uptimeSince    sql.NullInt64
 	created, updated                    int64
 }
 
@@ -92,7 +93,7 @@ func scanRaw(row scanner) (*rawNode, error) {
 	var r rawNode
 	if err := row.Scan(&r.n.NodeID, &r.n.Name, &r.pool, &r.n.Status, &r.n.NodeType, &r.hardware, &r.location, &r.config,
 		&r.n.PootScore, &r.heartbeat, &r.n.Health, &r.deadline, &r.publicKey, &r.maintenance, &r.n.StatusReason,
-		&r.created, &r.updated); err != nil {
+		&r.created, &r.updated, &r.uptimeSince, &r.n.UpSeconds); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -146,6 +147,7 @@ func (s *Store) decodeNode(r *rawNode) (*nodemgmt.Node, error) {
 	}
 	n.LastHeartbeat = fromNullMicros(r.heartbeat)
 	n.HealthDeadline = fromNullMicros(r.deadline)
+	n.UptimeSince = fromNullMicros(r.uptimeSince)
 	n.CreatedAt = fromMicros(r.created)
 	n.UpdatedAt = fromMicros(r.updated)
 	return &n, nil
@@ -200,7 +202,8 @@ func (s *Store) CreateNode(ctx context.Context, n *nodemgmt.Node) error {
 		}
 		_, err = st.ExecContext(ctx, n.NodeID, n.Name, nullString(n.PoolID), n.Status, n.NodeType, enc.hardware, enc.location,
 			enc.configuration, n.PootScore, nullMicros(n.LastHeartbeat), n.Health, nullMicros(n.HealthDeadline), enc.publicKey,
-			enc.maintenance, n.StatusReason, micros(n.CreatedAt), micros(n.UpdatedAt), priority)
+			enc.maintenance, n.StatusReason, micros(n.CreatedAt), micros(n.UpdatedAt), nullMicros(n.UptimeSince), n.UpSeconds,
+			priority)
 		if isUnique(err) {
 			return nameTaken(n.PoolID, n.Name)
 		}
@@ -318,7 +321,7 @@ func (s *Store) updateNodeTx(ctx context.Context, tx *sql.Tx, n *nodemgmt.Node) 
 	}
 	_, err = st.ExecContext(ctx, n.Name, n.Status, n.NodeType, enc.hardware, enc.location, enc.configuration, n.PootScore,
 		nullMicros(n.LastHeartbeat), n.Health, nullMicros(n.HealthDeadline), enc.publicKey, enc.maintenance, n.StatusReason,
-		micros(n.CreatedAt), micros(n.UpdatedAt), n.NodeID)
+		micros(n.CreatedAt), micros(n.UpdatedAt), nullMicros(n.UptimeSince), n.UpSeconds, n.NodeID)
 	if isUnique(err) {
 		return nameTaken(n.PoolID, n.Name)
 	}

@@ -51,6 +51,8 @@ func FullNode(id, name, pool string, created time.Time) *nodemgmt.Node {
 			AutoScaling:    true, MaintenanceWindow: &nodemgmt.MaintenanceWindow{StartHour: 3, DurationHours: 2}},
 		PootScore:      87.65,
 		LastHeartbeat:  ptrTime(created.Add(30 * time.Second)),
+		UptimeSince:    ptrTime(created.Add(10 * time.Second)),
+		UpSeconds:      20,
 		Health:         nodemgmt.HealthHealthy,
 		HealthDeadline: ptrTime(created.Add(120 * time.Second)),
 		PublicKey:      "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
@@ -102,6 +104,9 @@ func ExpectedNode(t testing.TB, n *nodemgmt.Node) *nodemgmt.Node {
 	deepCopy(t, n, &c)
 	c.CreatedAt = Normalize(c.CreatedAt)
 	c.UpdatedAt = Normalize(c.UpdatedAt)
+	if c.UptimeSince != nil {
+		c.UptimeSince = ptrTime(Normalize(*c.UptimeSince))
+	}
 	if c.LastHeartbeat != nil {
 		c.LastHeartbeat = ptrTime(Normalize(*c.LastHeartbeat))
 	}

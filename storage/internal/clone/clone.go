@@ -48,6 +48,7 @@ func Node(n *nodemgmt.Node) *nodemgmt.Node {
 		c.Configuration = &cf
 	}
 	c.LastHeartbeat = normPtr(n.LastHeartbeat)
+	c.UptimeSince = normPtr(n.UptimeSince)
 	c.HealthDeadline = normPtr(n.HealthDeadline)
 	if n.Maintenance != nil {
 		m := *n.Maintenance
