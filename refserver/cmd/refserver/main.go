@@ -93,7 +93,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		cfg.DatabaseURL = "sqlite:" + filepath.Join(cfg.DataDir, dbFile)
 	}
 	log := refserver.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
-	store, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{EncryptionKey: cfg.EncryptionKey})
+	store, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{EncryptionKey: cfg.EncryptionKey, Logger: log})
 	if err != nil {
 		return fmt.Errorf("open store %s: %w", redactDSN(cfg.DatabaseURL), err)
 	}
