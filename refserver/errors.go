@@ -3,7 +3,6 @@ package refserver
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"reflect"
 	"time"
@@ -141,6 +140,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Del("Content-Length")
+	if code == CodeUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="lucid-node-management"`)
+	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 }
@@ -170,8 +172,4 @@ func publicMessage(err error) string {
 		return "request failed"
 	}
 	return "request failed"
-}
-
-func errorf(code, format string, args ...any) *apiError {
-	return &apiError{code: code, message: fmt.Sprintf(format, args...)}
 }

@@ -69,6 +69,7 @@ func TestEveryRouteRefusesMissingAndBadTokens(t *testing.T) {
 				r := e.do(rt.method, rt.path, tok, rt.body)
 				require.Equal(t, http.StatusUnauthorized, r.Code, "%s", r.Body)
 				require.Equal(t, CodeUnauthorized, r.errCode(t))
+				require.Contains(t, r.Header.Get("WWW-Authenticate"), "Bearer")
 			})
 		}
 	}
