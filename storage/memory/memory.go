@@ -60,6 +60,8 @@ type Store struct {
 	auditSeq  int64
 	leases    map[string]lease
 	closed    bool
+	// PayoutStore holds the payout domain (payout.go) behind its own mutex.
+	*PayoutStore
 }
 
 // New returns an empty store.
@@ -67,6 +69,7 @@ func New() *Store {
 	return &Store{
 		nodes: map[string]*nodemgmt.Node{}, names: map[nameKey]string{}, members: map[string]map[string]int{},
 		pools: map[string]*nodemgmt.Pool{}, poolNames: map[string]string{}, leases: map[string]lease{},
+		PayoutStore: NewPayoutStore(),
 	}
 }
 
