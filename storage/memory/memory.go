@@ -59,9 +59,8 @@ type Store struct {
 	audit     []auditRow
 	auditSeq  int64
 	leases    map[string]lease
+	poot      pootState // poot.go; maps made on first use
 	closed    bool
-	// PayoutStore holds the payout domain (payout.go) behind its own mutex.
-	*PayoutStore
 }
 
 // New returns an empty store.
@@ -69,7 +68,6 @@ func New() *Store {
 	return &Store{
 		nodes: map[string]*nodemgmt.Node{}, names: map[nameKey]string{}, members: map[string]map[string]int{},
 		pools: map[string]*nodemgmt.Pool{}, poolNames: map[string]string{}, leases: map[string]lease{},
-		PayoutStore: NewPayoutStore(),
 	}
 }
 
