@@ -61,6 +61,8 @@ type Store struct {
 	leases    map[string]lease
 	poot      pootState // poot.go; maps made on first use
 	closed    bool
+	// PayoutStore holds the payout domain (payout.go) behind its own mutex.
+	*PayoutStore
 }
 
 // New returns an empty store.
@@ -68,6 +70,7 @@ func New() *Store {
 	return &Store{
 		nodes: map[string]*nodemgmt.Node{}, names: map[nameKey]string{}, members: map[string]map[string]int{},
 		pools: map[string]*nodemgmt.Pool{}, poolNames: map[string]string{}, leases: map[string]lease{},
+		PayoutStore: NewPayoutStore(),
 	}
 }
 
