@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -241,3 +242,32 @@ func TestStore(t *testing.T, newStore func(t *testing.T) payout.Store) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestWalletStore is the conformance suite of payout.WalletStore. newStore returns an empty
+// store for each subtest.
+func TestWalletStore(t *testing.T, newStore func(t *testing.T) payout.WalletStore) {
+	ctx := context.Background()
+	at := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	s := newStore(t)
+	_, err := s.GetWallet(ctx, "node-1", payout.USDT)
+	require.ErrorIs(t, err, payout.ErrNotFound)
+	for i, id := range []string{"node-2", "node-1", "node-3"} {
+		require.NoError(t, s.SetWallet(ctx, payout.Wallet{NodeID: id, Currency: payout.USDT, Address: TronAddress(id), UpdatedAt: at.Add(time.Duration(i) * time.Second)}))
+	}
+	require.NoError(t, s.SetWallet(ctx, payout.Wallet{NodeID: "node-1", Currency: payout.LUCID, Address: "0x" + strings.Repeat("ab", 20), UpdatedAt: at}))
+	// Replacing keeps one wallet per node and currency.
+	require.NoError(t, s.SetWallet(ctx, payout.Wallet{NodeID: "node-1", Currency: payout.USDT, Address: TronAddress("new"), UpdatedAt: at.Add(time.Hour)}))
+	w, err := s.GetWallet(ctx, "node-1", payout.USDT)
+	require.NoError(t, err)
+	assert.Equal(t, TronAddress("new"), w.Address)
+	assert.True(t, w.UpdatedAt.Equal(at.Add(time.Hour)))
+	ws, err := s.ListWallets(ctx, payout.USDT)
+	require.NoError(t, err)
+	require.Len(t, ws, 3)
+	assert.Equal(t, []string{"node-1", "node-2", "node-3"}, []string{ws[0].NodeID, ws[1].NodeID, ws[2].NodeID})
+	assert.Equal(t, TronAddress("node-2"), ws[1].Address)
+	ws, err = s.ListWallets(ctx, payout.LUCID)
+	require.NoError(t, err)
+	require.Len(t, ws, 1)
+	assert.Equal(t, "0x"+strings.Repeat("ab", 20), ws[0].Address)
+}

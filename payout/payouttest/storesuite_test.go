@@ -10,4 +10,5 @@ import (
 func TestMemStoreConformance(t *testing.T) {
 	t.Parallel()
 	payouttest.TestStore(t, func(*testing.T) payout.Store { return payouttest.NewMemStore() })
+	payouttest.TestWalletStore(t, func(*testing.T) payout.WalletStore { return payouttest.NewMemStore() })
 }
