@@ -102,6 +102,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 		s.auth = a
 	}
+	if s.limiter == nil && cfg.RedisURL != "" {
+		// go-redis may only be imported by refserver/ratelimit; until it offers a constructor
+		// from a URL the composition root passes a shared limiter through Deps.Limiter.
+		s.log.Warn("REDIS_URL is set but no shared limiter was passed in Deps.Limiter; rate limits are per replica")
+	}
 	if s.limiter == nil {
 		t := ratelimit.Tiers{Unauthenticated: cfg.RateLimits.Unauthenticated, Authenticated: cfg.RateLimits.Node,
 			Admin: cfg.RateLimits.Admin, PoOT: cfg.RateLimits.PoOT, Payout: cfg.RateLimits.Payout}
