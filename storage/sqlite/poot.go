@@ -1,0 +1,286 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hamigames/lucid-node-management/poot"
+)
+
+var _ poot.Store = (*Store)(nil)
+
+const (
+	qPootSaveChallenge    = `INSERT INTO poot_challenges (nonce, node_id, issued_at, expires_at) VALUES (?, ?, ?, ?)`
+	qPootConsumeChallenge = `DELETE FROM poot_challenges WHERE nonce = ? AND node_id = ? RETURNING issued_at, expires_at`
+	qPootChallengeExists  = `SELECT 1 FROM poot_challenges WHERE nonce = ?`
+	qPootConsumeNonce     = `INSERT INTO poot_nonces (node_id, nonce, expires_at) VALUES (?, ?, ?)`
+	qPootSaveValidation   = `INSERT INTO poot_validations (validation_id, node_id, ts, seq, is_valid, evidence, score, output_hash, record)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+// pootWrite runs fn in a writer transaction with the statements of queries bound to it. The
+// statements are prepared before the transaction takes the only writer connection (see
+// stmtCache).
+func (s *Store) pootWrite(ctx context.Context, op string, queries []string, fn func(st []*sql.Stmt) error) error {
+	stmts := make([]*sql.Stmt, len(queries))
+	for i, q := range queries {
+		st, err := s.wst.get(ctx, q)
+		if err != nil {
+			return internal(op, err)
+		}
+		stmts[i] = st
+	}
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		bound := make([]*sql.Stmt, len(stmts))
+		for i, st := range stmts {
+			bound[i] = tx.StmtContext(ctx, st)
+		}
+		return fn(bound)
+	})
+}
+
+// SaveChallenge stores a newly issued challenge; its nonce must be new.
+func (s *Store) SaveChallenge(ctx context.Context, c poot.Challenge) error {
+	return s.pootWrite(ctx, "save challenge", []string{qPootSaveChallenge}, func(st []*sql.Stmt) error {
+		if _, err := st[0].ExecContext(ctx, c.Nonce, c.NodeID, micros(c.IssuedAt), micros(c.ExpiresAt)); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("sqlite store: challenge nonce already issued")
+			}
+			return internal("save challenge", err)
+		}
+		return nil
+	})
+}
+
+// ConsumeChallenge deletes and returns the challenge when it was issued to nodeID, in one
+// writer transaction; another node's challenge stays in place.
+func (s *Store) ConsumeChallenge(ctx context.Context, nodeID, nonce string) (poot.Challenge, error) {
+	var c poot.Challenge
+	err := s.pootWrite(ctx, "consume challenge", []string{qPootConsumeChallenge, qPootChallengeExists}, func(st []*sql.Stmt) error {
+		var issued, expires int64
+		err := st[0].QueryRowContext(ctx, nonce, nodeID).Scan(&issued, &expires)
+		switch {
+		case err == nil:
+			c = poot.Challenge{NodeID: nodeID, Nonce: nonce, IssuedAt: fromMicros(issued), ExpiresAt: fromMicros(expires)}
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return internal("consume challenge", err)
+		}
+		var one int
+		err = st[1].QueryRowContext(ctx, nonce).Scan(&one)
+		switch {
+		case err == nil:
+			return poot.ErrChallengeOtherNode
+		case errors.Is(err, sql.ErrNoRows):
+			return poot.ErrChallengeNotFound
+		default:
+			return internal("consume challenge", err)
+		}
+	})
+	return c, err
+}
+
+// ConsumeNonce records (nodeID, nonce) until expiresAt under the table's unique key, or returns
+// poot.ErrNonceReplayed when the pair is already recorded (also by an earlier process).
+func (s *Store) ConsumeNonce(ctx context.Context, nodeID, nonce string, expiresAt time.Time) error {
+	return s.pootWrite(ctx, "consume nonce", []string{qPootConsumeNonce}, func(st []*sql.Stmt) error {
+		if _, err := st[0].ExecContext(ctx, nodeID, nonce, micros(expiresAt)); err != nil {
+			if isUnique(err) {
+				return poot.ErrNonceReplayed
+			}
+			return internal("consume nonce", err)
+		}
+		return nil
+	})
+}
+
+// normValidation returns v with its times in the stored form (UTC microseconds) and Errors
+// never nil, as every read returns it.
+func normValidation(v poot.Validation) poot.Validation {
+	v.Timestamp, v.ProofTimestamp, v.State.At = norm(v.Timestamp), norm(v.ProofTimestamp), norm(v.State.At)
+	if v.Errors == nil {
+		v.Errors = []poot.Reason{}
+	}
+	return v
+}
+
+// SaveValidation appends one validation; its id must be new.
+func (s *Store) SaveValidation(ctx context.Context, v poot.Validation) error {
+	v = normValidation(v)
+	rec, err := json.Marshal(v)
+	if err != nil {
+		return internal("save validation", err)
+	}
+	return s.pootWrite(ctx, "save validation", []string{qPootSaveValidation}, func(st []*sql.Stmt) error {
+		if _, err := st[0].ExecContext(ctx, v.ValidationID, v.NodeID, micros(v.Timestamp), v.State.Seq, v.IsValid, v.Evidence,
+			v.Score, v.OutputHash, string(rec)); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("sqlite store: validation %s already stored", v.ValidationID)
+			}
+			return internal("save validation", err)
+		}
+		return nil
+	})
+}
+
+// pootMaxLimit caps a page of validations.
+const pootMaxLimit = 1000
+
+// validationListQuery builds the listing query of a filter shape; the arguments follow in the
+// order of the conditions. The query text depends only on which fields are set, so the
+// statement cache holds a handful of them.
+func validationListQuery(f poot.ValidationFilter, after *valKey) (string, []any) {
+	var conds []string
+	var args []any
+	if f.NodeID != "" {
+		conds = append(conds, "node_id = ?")
+		args = append(args, f.NodeID)
+	}
+	if f.EvidenceOnly {
+		conds = append(conds, "evidence = 1")
+	}
+	if f.OutputHash != "" {
+		conds = append(conds, "output_hash = ?", "output_hash <> ''")
+		args = append(args, f.OutputHash)
+	}
+	if !f.Since.IsZero() {
+		conds = append(conds, "ts >= ?")
+		args = append(args, micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, "ts < ?")
+		args = append(args, micros(f.Until))
+	}
+	if after != nil {
+		conds = append(conds, "(ts, seq, validation_id) < (?, ?, ?)")
+		args = append(args, after.at, after.seq, after.id)
+	}
+	q := `SELECT record FROM poot_validations`
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	return q + " ORDER BY ts DESC, seq DESC, validation_id DESC LIMIT ?", args
+}
+
+// ListValidations returns matching validations newest first, at most f.Limit (default and cap
+// 1000), with the cursor of the next page.
+func (s *Store) ListValidations(ctx context.Context, f poot.ValidationFilter) (poot.ValidationPage, error) {
+	var after *valKey
+	if f.Cursor != "" {
+		k, err := decodeValCursor(f.Cursor)
+		if err != nil {
+			return poot.ValidationPage{}, err
+		}
+		after = &k
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > pootMaxLimit {
+		limit = pootMaxLimit
+	}
+	q, args := validationListQuery(f, after)
+	st, err := s.rst.get(ctx, q)
+	if err != nil {
+		return poot.ValidationPage{}, internal("list validations", err)
+	}
+	rows, err := st.QueryContext(ctx, append(args, limit+1)...)
+	if err != nil {
+		return poot.ValidationPage{}, internal("list validations", err)
+	}
+	defer rows.Close()
+	page := poot.ValidationPage{Validations: make([]poot.Validation, 0, min(limit, 64))}
+	var rec []byte
+	more := false
+	for rows.Next() {
+		if len(page.Validations) == limit {
+			more = true
+			break
+		}
+		if err := rows.Scan(&rec); err != nil {
+			return poot.ValidationPage{}, internal("list validations", err)
+		}
+		var v poot.Validation
+		if err := json.Unmarshal(rec, &v); err != nil {
+			return poot.ValidationPage{}, internal("list validations", err)
+		}
+		page.Validations = append(page.Validations, normValidation(v))
+	}
+	if err := rows.Err(); err != nil {
+		return poot.ValidationPage{}, internal("list validations", err)
+	}
+	if more {
+		last := page.Validations[limit-1]
+		page.NextCursor = encodeValCursor(valKey{micros(last.Timestamp), last.State.Seq, last.ValidationID})
+	}
+	return page, nil
+}
+
+// PurgePoot deletes consumed nonces whose record expired before now, challenges that expired
+// more than poot.ReplayWindow before now (so a late answer is still told it is expired), and
+// validations older than validationsBefore (history retention), in one writer transaction. It
+// returns the rows removed. The caller passes its own clock's now: the store has none, so a
+// record is never dropped early by a clock that disagrees with the validator's.
+func (s *Store) PurgePoot(ctx context.Context, now, validationsBefore time.Time) (int, error) {
+	var n int64
+	err := s.write(ctx, "purge poot", func(tx *sql.Tx) error {
+		for _, q := range []struct {
+			sql string
+			arg int64
+		}{
+			{`DELETE FROM poot_nonces WHERE expires_at < ?`, micros(now)},
+			{`DELETE FROM poot_challenges WHERE expires_at < ?`, micros(now.Add(-poot.ReplayWindow))},
+			{`DELETE FROM poot_validations WHERE ts < ?`, micros(validationsBefore)},
+		} {
+			res, err := tx.ExecContext(ctx, q.sql, q.arg)
+			if err != nil {
+				return internal("purge poot", err)
+			}
+			c, err := res.RowsAffected()
+			if err != nil {
+				return internal("purge poot", err)
+			}
+			n += c
+		}
+		return nil
+	})
+	return int(n), err
+}
+
+// valKey is a position in the listing order: (ts micros, seq, validation_id).
+type valKey struct {
+	at  int64
+	seq int64
+	id  string
+}
+
+// errBadCursor is returned for a cursor this store did not issue.
+var errBadCursor = errors.New("sqlite store: invalid validation cursor")
+
+// encodeValCursor is base64url("micros|seq|id") of the last validation of a page.
+func encodeValCursor(k valKey) string {
+	raw := strconv.FormatInt(k.at, 10) + "|" + strconv.FormatInt(k.seq, 10) + "|" + k.id
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+func decodeValCursor(c string) (valKey, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return valKey{}, errBadCursor
+	}
+	parts := strings.SplitN(string(raw), "|", 3)
+	if len(parts) != 3 || parts[2] == "" {
+		return valKey{}, errBadCursor
+	}
+	us, err1 := strconv.ParseInt(parts[0], 10, 64)
+	seq, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return valKey{}, errBadCursor
+	}
+	return valKey{us, seq, parts[2]}, nil
+}
