@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/poot"
 	"github.com/hamigames/lucid-node-management/storage/memory"
 	"github.com/hamigames/lucid-node-management/storage/seal"
 	"github.com/hamigames/lucid-node-management/storage/sqlite"
@@ -31,6 +32,7 @@ import (
 // are added.
 type Store interface {
 	nodemgmt.Store
+	poot.Store
 	// Close releases the backend's resources.
 	Close() error
 }

@@ -32,11 +32,13 @@ import (
 	"testing"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/poot"
 )
 
 // Backend is everything a storage backend provides; it grows as domains are added.
 type Backend interface {
 	nodemgmt.Store
+	poot.Store
 }
 
 // Run runs every domain sub-suite against stores made by newStore. newStore must return a new,
@@ -44,6 +46,9 @@ type Backend interface {
 func Run(t *testing.T, newStore func(t *testing.T) Backend) {
 	t.Run("nodemgmt", func(t *testing.T) {
 		RunNodes(t, func(t *testing.T) nodemgmt.Store { return newStore(t) })
+	})
+	t.Run("poot", func(t *testing.T) {
+		RunPoot(t, func(t *testing.T) poot.Store { return newStore(t) })
 	})
 }
 
