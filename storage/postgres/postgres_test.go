@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/poot"
 	"github.com/hamigames/lucid-node-management/storage/postgres"
 	"github.com/hamigames/lucid-node-management/storage/seal"
 	"github.com/hamigames/lucid-node-management/storage/storagetest"
@@ -95,6 +96,9 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	t.Run("nodemgmt", func(t *testing.T) {
 		storagetest.RunNodes(t, func(t *testing.T) nodemgmt.Store { return open(t, freshSchema(t), testKey) })
+	})
+	t.Run("poot", func(t *testing.T) {
+		storagetest.RunPoot(t, func(t *testing.T) poot.Store { return open(t, freshSchema(t), testKey) })
 	})
 }
 
