@@ -33,6 +33,7 @@ import (
 type Store interface {
 	nodemgmt.Store
 	poot.Store
+	nodemgmt.ResourceStore
 	// Close releases the backend's resources.
 	Close() error
 }

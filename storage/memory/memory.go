@@ -59,7 +59,8 @@ type Store struct {
 	audit     []auditRow
 	auditSeq  int64
 	leases    map[string]lease
-	poot      pootState // poot.go; maps made on first use
+	res       resourceState // resources.go; maps made on first use
+	poot      pootState     // poot.go; maps made on first use
 	closed    bool
 	// PayoutStore holds the payout domain (payout.go) behind its own mutex.
 	*PayoutStore

@@ -39,6 +39,7 @@ import (
 type Backend interface {
 	nodemgmt.Store
 	poot.Store
+	nodemgmt.ResourceStore
 }
 
 // Run runs every domain sub-suite against stores made by newStore. newStore must return a new,
@@ -49,6 +50,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Backend) {
 	})
 	t.Run("poot", func(t *testing.T) {
 		RunPoot(t, func(t *testing.T) poot.Store { return newStore(t) })
+	})
+	t.Run("resources", func(t *testing.T) {
+		RunResources(t, func(t *testing.T) nodemgmt.ResourceStore { return newStore(t) })
 	})
 }
 
