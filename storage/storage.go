@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/payout"
 	"github.com/hamigames/lucid-node-management/poot"
 	"github.com/hamigames/lucid-node-management/storage/memory"
 	"github.com/hamigames/lucid-node-management/storage/seal"
@@ -33,7 +34,8 @@ import (
 type Store interface {
 	nodemgmt.Store
 	poot.Store
-	nodemgmt.ResourceStore
+	payout.Store
+	payout.WalletStore
 	// Close releases the backend's resources.
 	Close() error
 }

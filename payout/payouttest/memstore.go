@@ -5,20 +5,20 @@ import (
 	"sync"
 
 	"github.com/hamigames/lucid-node-management/payout"
-	"github.com/hamigames/lucid-node-management/storage/memory"
+	"github.com/hamigames/lucid-node-management/payout/memstore"
 )
 
-// MemStore is the in-memory backend's payout store (storage/memory.PayoutStore) with one test
+// MemStore is the in-memory payout store (payout/memstore.Store) with one test
 // hook, FailNext. It adds no storage logic of its own, so tests run the same code the memory
 // backend serves.
 type MemStore struct {
-	*memory.PayoutStore
+	*memstore.Store
 	mu       sync.Mutex
 	failNext error
 }
 
 // NewMemStore returns an empty store.
-func NewMemStore() *MemStore { return &MemStore{PayoutStore: memory.NewPayoutStore()} }
+func NewMemStore() *MemStore { return &MemStore{Store: memstore.New()} }
 
 var _ payout.Store = (*MemStore)(nil)
 
@@ -42,7 +42,7 @@ func (m *MemStore) CreateBatch(ctx context.Context, b payout.Batch, ps []payout.
 	if err := m.takeFail(); err != nil {
 		return err
 	}
-	return m.PayoutStore.CreateBatch(ctx, b, ps)
+	return m.Store.CreateBatch(ctx, b, ps)
 }
 
 // UpdateBatch implements payout.Store, honouring FailNext.
@@ -50,7 +50,7 @@ func (m *MemStore) UpdateBatch(ctx context.Context, b payout.Batch, expect int64
 	if err := m.takeFail(); err != nil {
 		return payout.Batch{}, err
 	}
-	return m.PayoutStore.UpdateBatch(ctx, b, expect)
+	return m.Store.UpdateBatch(ctx, b, expect)
 }
 
 // UpdatePayout implements payout.Store, honouring FailNext.
@@ -58,7 +58,7 @@ func (m *MemStore) UpdatePayout(ctx context.Context, u payout.PayoutUpdate) (pay
 	if err := m.takeFail(); err != nil {
 		return payout.Payout{}, err
 	}
-	return m.PayoutStore.UpdatePayout(ctx, u)
+	return m.Store.UpdatePayout(ctx, u)
 }
 
 // SetSchedule implements payout.Store, honouring FailNext.
@@ -66,7 +66,7 @@ func (m *MemStore) SetSchedule(ctx context.Context, s payout.Schedule, expect in
 	if err := m.takeFail(); err != nil {
 		return payout.Schedule{}, err
 	}
-	return m.PayoutStore.SetSchedule(ctx, s, expect)
+	return m.Store.SetSchedule(ctx, s, expect)
 }
 
 // CommitEpoch implements payout.Store, honouring FailNext.
@@ -74,5 +74,5 @@ func (m *MemStore) CommitEpoch(ctx context.Context, e payout.EpochRecord, l []pa
 	if err := m.takeFail(); err != nil {
 		return err
 	}
-	return m.PayoutStore.CommitEpoch(ctx, e, l, ps)
+	return m.Store.CommitEpoch(ctx, e, l, ps)
 }

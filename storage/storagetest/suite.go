@@ -32,6 +32,7 @@ import (
 	"testing"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/payout"
 	"github.com/hamigames/lucid-node-management/poot"
 )
 
@@ -39,7 +40,8 @@ import (
 type Backend interface {
 	nodemgmt.Store
 	poot.Store
-	nodemgmt.ResourceStore
+	payout.Store
+	payout.WalletStore
 }
 
 // Run runs every domain sub-suite against stores made by newStore. newStore must return a new,
@@ -51,8 +53,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Backend) {
 	t.Run("poot", func(t *testing.T) {
 		RunPoot(t, func(t *testing.T) poot.Store { return newStore(t) })
 	})
-	t.Run("resources", func(t *testing.T) {
-		RunResources(t, func(t *testing.T) nodemgmt.ResourceStore { return newStore(t) })
+	t.Run("payouts", func(t *testing.T) {
+		RunPayouts(t, func(t *testing.T) PayoutBackend { return newStore(t) })
 	})
 }
 
