@@ -34,6 +34,7 @@ import (
 type Store interface {
 	nodemgmt.Store
 	poot.Store
+	nodemgmt.ResourceStore
 	payout.Store
 	payout.WalletStore
 	// Close releases the backend's resources.

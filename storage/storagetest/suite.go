@@ -40,6 +40,7 @@ import (
 type Backend interface {
 	nodemgmt.Store
 	poot.Store
+	nodemgmt.ResourceStore
 	payout.Store
 	payout.WalletStore
 }
@@ -52,6 +53,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Backend) {
 	})
 	t.Run("poot", func(t *testing.T) {
 		RunPoot(t, func(t *testing.T) poot.Store { return newStore(t) })
+	})
+	t.Run("resources", func(t *testing.T) {
+		RunResources(t, func(t *testing.T) nodemgmt.ResourceStore { return newStore(t) })
 	})
 	t.Run("payouts", func(t *testing.T) {
 		RunPayouts(t, func(t *testing.T) PayoutBackend { return newStore(t) })
