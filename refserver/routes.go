@@ -14,9 +14,7 @@ func (s *Server) registerRoutes() {
 	s.registerPoolRoutes()
 	s.registerAuditRoutes()
 
-	// PoOT routes (/api/v1/nodes/{node_id}/poot/..., /api/v1/nodes/poot/batch-validate) go here:
-	// s.registerPootRoutes() — use route.tier = ratelimit.TierPoOT and scopes poot:read/poot:write;
-	// workers only for their own node's proofs (route.workers = true).
+	s.registerPootRoutes()
 
 	// Payout routes (/api/v1/nodes/{node_id}/payouts, /api/v1/nodes/payouts/...) go here:
 	// s.registerPayoutRoutes() — use route.tier = ratelimit.TierPayout and payout:read/payout:write.

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/poot"
 	"github.com/hamigames/lucid-node-management/refserver/auth"
 	"github.com/hamigames/lucid-node-management/refserver/ratelimit"
 )
@@ -43,6 +44,9 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Holder names this replica for background-loop leases; nil/empty generates one.
 	Holder string
+	// PoOTStore persists PoOT challenges, consumed nonces and validations; nil uses Store, which
+	// must then implement poot.Store (every storage backend does).
+	PoOTStore poot.Store
 }
 
 // Server is the reference HTTP server. Build it with New, serve it with Run or Serve.
@@ -57,6 +61,7 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 	holder   string
+	poot     *pootAPI // poot.go
 
 	mux      *http.ServeMux
 	subs     map[string]map[string]*route // method → sub-path → route under /api/v1/nodes/{node_id}/
@@ -133,6 +138,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	})
 	if err := s.metrics.registerFleet(s.registry, s.svc); err != nil {
 		return nil, fmt.Errorf("refserver: metrics: %w", err)
+	}
+	if s.poot, err = s.newPootAPI(deps); err != nil {
+		return nil, fmt.Errorf("refserver: PoOT: %w", err)
 	}
 	s.mux = http.NewServeMux()
 	s.registerRoutes()
