@@ -100,6 +100,9 @@ func TestConformance(t *testing.T) {
 	t.Run("poot", func(t *testing.T) {
 		storagetest.RunPoot(t, func(t *testing.T) poot.Store { return open(t, freshSchema(t), testKey) })
 	})
+	t.Run("resources", func(t *testing.T) {
+		storagetest.RunResources(t, func(t *testing.T) nodemgmt.ResourceStore { return open(t, freshSchema(t), testKey) })
+	})
 }
 
 // TestReplicasPoolAdds races adds to one pool through two stores on the same database, as two
