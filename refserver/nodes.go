@@ -121,6 +121,7 @@ func (s *Server) deleteNode(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.DeleteNode(r.Context(), actorOf(r), r.PathValue("node_id")); err != nil {
 		return err
 	}
+	s.forgetNodeResources(r.Context(), r.PathValue("node_id"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -19,8 +19,7 @@ func (s *Server) registerRoutes() {
 	// Payout routes (/api/v1/nodes/{node_id}/payouts, /api/v1/nodes/payouts/...) go here:
 	// s.registerPayoutRoutes() — use route.tier = ratelimit.TierPayout and payout:read/payout:write.
 
-	// Resource routes (/api/v1/nodes/{node_id}/resources/...) go here:
-	// s.registerResourceRoutes() — node:read / node:write; workers may report their own samples.
+	s.registerResourceRoutes()
 }
 
 // registerAuditRoutes installs GET /api/v1/audit (admin only).

@@ -44,6 +44,12 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Holder names this replica for background-loop leases; nil/empty generates one.
 	Holder string
+	// Resources persists resource monitoring; nil uses Store when it implements
+	// nodemgmt.ResourceStore (every storage backend does).
+	Resources nodemgmt.ResourceStore
+	// HostMetrics is the local metrics source of the collector (Config.HostNodeID); nil uses
+	// nodemgmt/hostmetrics.
+	HostMetrics nodemgmt.MetricsSource
 	// PoOTStore persists PoOT challenges, consumed nonces and validations; nil uses Store, which
 	// must then implement poot.Store (every storage backend does).
 	PoOTStore poot.Store
@@ -61,6 +67,7 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 	holder   string
+	res      *resources // resources.go; nil without a ResourceStore
 	poot     *pootAPI // poot.go
 
 	mux      *http.ServeMux
@@ -142,6 +149,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.poot, err = s.newPootAPI(deps); err != nil {
 		return nil, fmt.Errorf("refserver: PoOT: %w", err)
 	}
+	if err := s.initResources(deps); err != nil {
+		return nil, fmt.Errorf("refserver: resources: %w", err)
+	}
 	s.mux = http.NewServeMux()
 	s.registerRoutes()
 	s.handler = http.HandlerFunc(s.serveHTTP)
@@ -200,6 +210,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	s.goBackground(func() { s.svc.RunReaper(bgCtx, s.holder, s.cfg.ReaperInterval) })
+	s.startResourceLoops(bgCtx)
 
 	hs := &http.Server{
 		Handler:           s.handler,
