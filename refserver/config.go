@@ -66,6 +66,12 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// ResourceRetentionDays keeps raw resource samples this long (90).
 	ResourceRetentionDays int
+	// HostNodeID, when set, is the node whose samples the server collects from its own host every
+	// ResourceCollectionInterval (HOST_NODE_ID); empty runs no collector.
+	HostNodeID string
+	// ResourceMetricsNodes bounds the nodes that get resource Prometheus series
+	// (RESOURCE_METRICS_MAX_NODES, 1000).
+	ResourceMetricsNodes int
 	// DataDir holds the SQLite file and the generated secrets (DATA_DIR, "./data").
 	DataDir string
 	// Chain selects the payout chain: "sim" (in-process simulator) or a TRON gRPC endpoint.
@@ -92,6 +98,7 @@ func DefaultConfig() Config {
 		RateLimits:                 RateLimits{Unauthenticated: 100, Node: 1000, Admin: 10000, PoOT: 100, Payout: 50},
 		MaxBodyBytes:               1<<20 + 64<<10,
 		ResourceRetentionDays:      90,
+		ResourceMetricsNodes:       1000,
 		DataDir:                    "./data",
 		Chain:                      "sim",
 		ShutdownTimeout:            15 * time.Second,
@@ -140,6 +147,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("MAX_BODY_BYTES must be at least 1024, got %d", c.MaxBodyBytes))
+	}
+	if c.ResourceMetricsNodes < 1 {
+		errs = append(errs, fmt.Errorf("RESOURCE_METRICS_MAX_NODES must be at least 1, got %d", c.ResourceMetricsNodes))
+	}
+	if c.HostNodeID != "" && !validHostNodeID(c.HostNodeID) {
+		errs = append(errs, fmt.Errorf("HOST_NODE_ID must be a node id (node_…, 8–64 characters), got %q", c.HostNodeID))
 	}
 	if c.ResourceRetentionDays < 1 {
 		errs = append(errs, fmt.Errorf("RESOURCE_RETENTION_DAYS must be at least 1, got %d", c.ResourceRetentionDays))
@@ -314,6 +327,8 @@ func (c *Config) settings() []setting {
 		{"MAX_BODY_BYTES", "max-body-bytes", "largest accepted request body", (*int64Value)(&c.MaxBodyBytes)},
 		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated IPs/CIDRs whose X-Forwarded-For is believed (off by default)", proxiesValue{&c.TrustedProxies}},
 		{"RESOURCE_RETENTION_DAYS", "retention-days", "days raw resource samples are kept", i(&c.ResourceRetentionDays)},
+		{"HOST_NODE_ID", "host-node", "node id whose resources the server collects from its own host (off when empty)", (*stringValue)(&c.HostNodeID)},
+		{"RESOURCE_METRICS_MAX_NODES", "resource-metrics-nodes", "nodes that get resource Prometheus series", i(&c.ResourceMetricsNodes)},
 		{"DATA_DIR", "data", "data directory (SQLite file, generated secrets)", (*stringValue)(&c.DataDir)},
 		{"CHAIN", "chain", "payout chain: sim or a TRON gRPC endpoint", (*stringValue)(&c.Chain)},
 		{"SHUTDOWN_TIMEOUT", "shutdown-timeout", "time to drain in-flight requests on shutdown", durationValue{&c.ShutdownTimeout}},
