@@ -146,8 +146,9 @@ func (s *Service) ListPools(ctx context.Context, q ListQuery) (PoolList, error) 
 
 // AddPoolNodeRequest is the body of POST /nodes/pools/{id}/nodes.
 type AddPoolNodeRequest struct {
-	NodeID   string `json:"node_id"`
-	Priority int    `json:"priority"`
+	NodeID string `json:"node_id"`
+	// Priority is 1–100; absent means DefaultPriority (an explicit 0 is refused).
+	Priority *int `json:"priority,omitempty"`
 }
 
 // AddNodeToPool makes a node a member of a pool; a full pool is refused (LUCID_ERR_5004).
@@ -159,15 +160,16 @@ func (s *Service) AddNodeToPool(ctx context.Context, actor Actor, poolID string,
 	if err := checkNodeID(req.NodeID); err != nil {
 		return nil, err
 	}
-	if req.Priority == 0 {
-		req.Priority = DefaultPriority
+	priority := DefaultPriority
+	if req.Priority != nil {
+		priority = *req.Priority
 	}
-	if req.Priority < 1 || req.Priority > 100 {
+	if priority < 1 || priority > 100 {
 		var v validationError
 		v.add("priority", "must be 1–100")
 		return nil, v.err()
 	}
-	return s.store.AddNodeToPool(ctx, poolID, req.NodeID, req.Priority, s.now())
+	return s.store.AddNodeToPool(ctx, poolID, req.NodeID, priority, s.now())
 }
 
 // RemoveNodeFromPool ends a node's membership of a pool.

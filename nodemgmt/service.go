@@ -285,13 +285,28 @@ func (s *Service) UpdateNode(ctx context.Context, actor Actor, id string, req Up
 	if err != nil {
 		return nil, err
 	}
-	if req.PoolID != nil && *req.PoolID != current.PoolID {
+	moved := req.PoolID != nil && *req.PoolID != current.PoolID
+	if moved {
 		if err := s.movePool(ctx, current, *req.PoolID); err != nil {
 			return nil, err
 		}
 	}
 	now := s.now()
-	return s.store.UpdateNode(ctx, id, func(n *Node) error {
+	n, err = s.store.UpdateNode(ctx, id, s.applyUpdate(req, actor, now))
+	if err != nil && moved {
+		// The rest of the update was refused: undo the move so a failed request changes nothing.
+		back := *current
+		back.PoolID = *req.PoolID
+		if merr := s.movePool(ctx, &back, current.PoolID); merr != nil {
+			s.cfg.Logger.ErrorContext(ctx, "could not undo pool move of a failed update", "node_id", id, "err", merr)
+		}
+	}
+	return n, err
+}
+
+// applyUpdate returns the read-modify-write step of UpdateNode.
+func (s *Service) applyUpdate(req UpdateNodeRequest, actor Actor, now time.Time) func(n *Node) error {
+	return func(n *Node) error {
 		if req.Name != nil {
 			n.Name = *req.Name
 		}
@@ -324,7 +339,7 @@ func (s *Service) UpdateNode(ctx context.Context, actor Actor, id string, req Up
 		}
 		n.UpdatedAt = now
 		return nil
-	})
+	}
 }
 
 // movePool moves n from its pool (if any) to target ("" = no pool). If joining the new pool

@@ -260,12 +260,12 @@ func TestPoolsThroughService(t *testing.T) {
 	_, err = svc.AddNodeToPool(ctx, admin, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: d.NodeID})
 	require.ErrorIs(t, err, nodemgmt.ErrNodeExists)
 
-	got, err := svc.AddNodeToPool(ctx, admin, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: b.NodeID, Priority: 10})
+	got, err := svc.AddNodeToPool(ctx, admin, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: b.NodeID, Priority: new(10)})
 	require.NoError(t, err)
 	assert.Equal(t, 2, got.NodeCount)
 	_, err = svc.AddNodeToPool(ctx, admin, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: c.NodeID})
 	require.ErrorIs(t, err, nodemgmt.ErrResourceLimit, "the pool is full")
-	_, err = svc.AddNodeToPool(ctx, admin, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: c.NodeID, Priority: 101})
+	_, err = svc.AddNodeToPool(ctx, admin, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: c.NodeID, Priority: new(101)})
 	require.ErrorIs(t, err, nodemgmt.ErrValidation)
 
 	two := 1
@@ -358,4 +358,27 @@ func TestUptimeCountsOnlyCoveredTime(t *testing.T) {
 	assert.InDelta(t, 0.5, got.Uptime(clk.Now()), 1e-9)
 	fresh := createNode(t, svc, "worker-new", "")
 	assert.Zero(t, fresh.Uptime(clk.Now()), "no heartbeat, no uptime")
+}
+
+func TestFailedUpdateUndoesPoolMove(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc, _, _ := newService(t)
+	p, err := svc.CreatePool(ctx, admin, nodemgmt.CreatePoolRequest{Name: "pool-undo"})
+	require.NoError(t, err)
+	n := createNode(t, svc, "mover", "")
+	zero := 0
+	_, err = svc.AddNodeToPool(ctx, admin, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: n.NodeID, Priority: &zero})
+	require.ErrorIs(t, err, nodemgmt.ErrValidation, "an explicit priority 0 is out of range")
+
+	// the move is allowed but the status change is not: nothing of the request may stick
+	active := nodemgmt.StatusActive
+	_, err = svc.UpdateNode(ctx, admin, n.NodeID, nodemgmt.UpdateNodeRequest{PoolID: &p.PoolID, Status: &active})
+	require.ErrorIs(t, err, nodemgmt.ErrInvalidStatus)
+	got, err := svc.GetNode(ctx, n.NodeID)
+	require.NoError(t, err)
+	assert.Empty(t, got.PoolID)
+	pool, err := svc.GetPool(ctx, p.PoolID)
+	require.NoError(t, err)
+	assert.Zero(t, pool.NodeCount)
 }
