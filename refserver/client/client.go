@@ -55,6 +55,10 @@ type Client struct {
 	Nodes *NodesService
 	// Pools calls the /api/v1/nodes/pools routes.
 	Pools *PoolsService
+	// PoOT calls the PoOT routes (challenges, proofs, scores, history).
+	PoOT *PoOTService
+	// Resources calls the /api/v1/nodes/{node_id}/resources routes.
+	Resources *ResourcesService
 }
 
 // Option configures a Client.

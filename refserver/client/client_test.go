@@ -91,6 +91,8 @@ func TestNodesLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, nodemgmt.StatusInactive, m.Status)
 	assert.Nil(t, m.Maintenance)
+	_, err = c.Nodes.ExitMaintenance(ctx, n.NodeID)
+	assert.ErrorIs(t, err, nodemgmt.ErrInvalidStatus, "not in maintenance: %v", err)
 
 	rs, err := c.Nodes.Restart(ctx, n.NodeID)
 	require.NoError(t, err)
@@ -193,7 +195,7 @@ func TestPools(t *testing.T) {
 		ids = append(ids, n.NodeID)
 	}
 	for _, id := range ids[:2] {
-		p, err = c.Pools.AddNode(ctx, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: id, Priority: 60})
+		p, err = c.Pools.AddNode(ctx, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: id, Priority: new(60)})
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 2, p.NodeCount)
@@ -206,7 +208,14 @@ func TestPools(t *testing.T) {
 	assert.Equal(t, 2, members.Pagination.Total)
 
 	err = c.Pools.Delete(ctx, p.PoolID)
-	require.Error(t, err, "a pool with nodes cannot be deleted")
+	assert.Equal(t, CodeConflict, CodeOf(err), "a pool with nodes cannot be deleted: %v", err)
+	_, err = c.Pools.AddNode(ctx, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: ids[0]})
+	assert.Equal(t, CodeConflict, CodeOf(err), "already a member: %v", err)
+	_, err = c.Pools.RemoveNode(ctx, p.PoolID, ids[2])
+	assert.Equal(t, CodeConflict, CodeOf(err), "not a member: %v", err)
+	two := 1
+	_, err = c.Pools.Update(ctx, p.PoolID, nodemgmt.UpdatePoolRequest{MaxNodes: &two})
+	assert.ErrorIs(t, err, nodemgmt.ErrResourceLimit, "max_nodes below members: %v", err)
 
 	for _, id := range ids[:2] {
 		p, err = c.Pools.RemoveNode(ctx, p.PoolID, id)

@@ -129,7 +129,7 @@ func ExamplePoolsService_AddNode() {
 	p, _ := c.Pools.Create(ctx, nodemgmt.CreatePoolRequest{Name: "tiny", MaxNodes: 1})
 	a, _ := c.Nodes.Create(ctx, exampleNode("tiny-a"))
 	b, _ := c.Nodes.Create(ctx, exampleNode("tiny-b"))
-	p, err := c.Pools.AddNode(ctx, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: a.NodeID, Priority: 50})
+	p, err := c.Pools.AddNode(ctx, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: a.NodeID, Priority: new(50)})
 	fmt.Println(p.NodeCount, err)
 	_, err = c.Pools.AddNode(ctx, p.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: b.NodeID})
 	fmt.Println(client.CodeOf(err), errors.Is(err, nodemgmt.ErrResourceLimit))

@@ -1,4 +1,7 @@
 package client
 
-// initGroups wires the route groups that are added to the server after nodes and pools.
-func (c *Client) initGroups() {}
+// initGroups wires the route groups added after nodes and pools.
+func (c *Client) initGroups() {
+	c.PoOT = &PoOTService{c: c}
+	c.Resources = &ResourcesService{c: c}
+}
