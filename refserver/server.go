@@ -68,7 +68,7 @@ type Server struct {
 	registry *prometheus.Registry
 	holder   string
 	res      *resources // resources.go; nil without a ResourceStore
-	poot     *pootAPI // poot.go
+	poot     *pootAPI   // poot.go
 
 	mux      *http.ServeMux
 	subs     map[string]map[string]*route // method → sub-path → route under /api/v1/nodes/{node_id}/
@@ -76,6 +76,8 @@ type Server struct {
 	stopping atomic.Bool
 	started  atomic.Bool
 	bg       sync.WaitGroup
+	// onClose releases dependencies New opened itself (the Redis limiter), after Serve stops.
+	onClose []func() error
 }
 
 // New builds a Server: the node service over an instrumented store, the middleware stack and
@@ -115,9 +117,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.auth = a
 	}
 	if s.limiter == nil && cfg.RedisURL != "" {
-		// go-redis may only be imported by refserver/ratelimit; until it offers a constructor
-		// from a URL the composition root passes a shared limiter through Deps.Limiter.
-		s.log.Warn("REDIS_URL is set but no shared limiter was passed in Deps.Limiter; rate limits are per replica")
+		// Replicas share one budget per subject through Redis; while Redis fails each replica
+		// limits on its own rather than refusing everyone.
+		l, closeRedis, err := ratelimit.OpenShared(context.Background(), ratelimit.SharedConfig{URL: cfg.RedisURL,
+			Tiers: ratelimit.Tiers{Unauthenticated: cfg.RateLimits.Unauthenticated, Authenticated: cfg.RateLimits.Node,
+				Admin: cfg.RateLimits.Admin, PoOT: cfg.RateLimits.PoOT, Payout: cfg.RateLimits.Payout},
+			Logger: s.log})
+		if err != nil {
+			return nil, fmt.Errorf("refserver: %w", err)
+		}
+		s.limiter = l
+		s.onClose = append(s.onClose, closeRedis)
 	}
 	if s.limiter == nil {
 		t := ratelimit.Tiers{Unauthenticated: cfg.RateLimits.Unauthenticated, Authenticated: cfg.RateLimits.Node,
@@ -245,6 +255,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if shErr != nil {
 		return fmt.Errorf("refserver: shutdown: %w", shErr)
+	}
+	for _, c := range s.onClose {
+		if err := c(); err != nil {
+			s.log.Warn("closing a dependency", "err", err)
+		}
 	}
 	s.log.Info("server stopped")
 	return nil
