@@ -315,3 +315,20 @@ func TestNetworkUsageBoundsInterfaceList(t *testing.T) {
 	assert.Len(t, u.Interfaces, nodemgmt.MaxSampleInterfaces)
 	assert.EqualValues(t, nodemgmt.MaxSampleInterfaces+10, u.TotalBytesIn, "totals cover every interface")
 }
+
+func TestHardware(t *testing.T) {
+	t.Parallel()
+	h, err := Hardware(context.Background(), t.TempDir())
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, h.CPU.Cores, 1)
+	assert.LessOrEqual(t, h.CPU.Cores, 128)
+	assert.NotEmpty(t, h.CPU.Architecture)
+	assert.Positive(t, h.Memory.TotalBytes)
+	assert.Positive(t, h.Storage.TotalBytes)
+	assert.Contains(t, []string{"SSD", "HDD", "NVMe"}, h.Storage.Type)
+	require.NotEmpty(t, h.Network)
+	for _, n := range h.Network {
+		assert.NotEmpty(t, n.Interface)
+		assert.GreaterOrEqual(t, n.SpeedMbps, 0)
+	}
+}
