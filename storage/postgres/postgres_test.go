@@ -3,13 +3,9 @@ package postgres_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
-	"github.com/hamigames/lucid-node-management/poot"
 	"github.com/hamigames/lucid-node-management/storage/postgres"
 	"github.com/hamigames/lucid-node-management/storage/seal"
 	"github.com/hamigames/lucid-node-management/storage/storagetest"
@@ -42,47 +37,6 @@ func testURL(t testing.TB) string {
 	return u
 }
 
-// freshSchema creates an empty schema with a random name, dropped when the test ends, and
-// returns a URL whose connections use it as their search_path, so tests never see each other's
-// tables.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := testURL(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "lucid_test_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, base)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(t, base, schema)
-}
-
-func withSearchPath(t testing.TB, base, schema string) string {
-	t.Helper()
-	if !strings.Contains(base, "://") {
-		return base + " search_path=" + schema // key=value form
-	}
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func open(t testing.TB, dsn string, key []byte) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(ctx, dsn, postgres.Options{Key: key})
@@ -94,22 +48,14 @@ func open(t testing.TB, dsn string, key []byte) *postgres.Store {
 func TestConformance(t *testing.T) {
 	testURL(t)
 	t.Parallel()
-	t.Run("nodemgmt", func(t *testing.T) {
-		storagetest.RunNodes(t, func(t *testing.T) nodemgmt.Store { return open(t, freshSchema(t), testKey) })
-	})
-	t.Run("poot", func(t *testing.T) {
-		storagetest.RunPoot(t, func(t *testing.T) poot.Store { return open(t, freshSchema(t), testKey) })
-	})
-	t.Run("resources", func(t *testing.T) {
-		storagetest.RunResources(t, func(t *testing.T) nodemgmt.ResourceStore { return open(t, freshSchema(t), testKey) })
-	})
+	storagetest.Run(t, func(t *testing.T) storagetest.Backend { return open(t, cleanSchema(t), testKey) })
 }
 
 // TestReplicasPoolAdds races adds to one pool through two stores on the same database, as two
 // server replicas would: the capacity holds exactly and both see the same count.
 func TestReplicasPoolAdds(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := cleanSchema(t)
 	a, b := open(t, dsn, testKey), open(t, dsn, testKey)
 	const workers, capacity = 40, 10
 	require.NoError(t, a.CreatePool(ctx, storagetest.SimplePool("pool_shared", "shared", capacity, storagetest.Base)))
@@ -162,7 +108,7 @@ func TestReplicasPoolAdds(t *testing.T) {
 // and the other replica sees it held until it expires.
 func TestReplicasLease(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := cleanSchema(t)
 	a, b := open(t, dsn, testKey), open(t, dsn, testKey)
 	var winners atomic.Int32
 	var wg sync.WaitGroup
@@ -198,7 +144,7 @@ func TestReplicasLease(t *testing.T) {
 // one migrate while the others wait, and every one opens.
 func TestConcurrentOpen(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := emptySchema(t)
 	const replicas = 4
 	stores := make([]*postgres.Store, replicas)
 	errs := make([]error, replicas)
@@ -236,7 +182,7 @@ func TestConcurrentOpen(t *testing.T) {
 
 func TestWrongKeyRefused(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := cleanSchema(t)
 	s := open(t, dsn, testKey)
 	require.NoError(t, s.CreateNode(ctx, storagetest.FullNode("node_key001", "keyed", "", storagetest.Base)))
 
@@ -267,7 +213,7 @@ func TestOpenErrors(t *testing.T) {
 // clear, and a sealed value moved to another row does not open there.
 func TestSealedAtRest(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := cleanSchema(t)
 	s := open(t, dsn, testKey)
 	require.NoError(t, s.CreateNode(ctx, storagetest.FullNode("node_seal01", "sealed-1", "", storagetest.Base)))
 	require.NoError(t, s.CreateNode(ctx, storagetest.FullNode("node_seal02", "sealed-2", "", storagetest.Base)))
@@ -289,7 +235,7 @@ func TestSealedAtRest(t *testing.T) {
 // TestNewerSchemaRefused: a database migrated by a newer binary is not opened by an older one.
 func TestNewerSchemaRefused(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := emptySchema(t)
 	_ = open(t, dsn, testKey)
 	conn, err := pgx.Connect(ctx, dsn)
 	require.NoError(t, err)
