@@ -16,8 +16,7 @@ func (s *Server) registerRoutes() {
 
 	s.registerPootRoutes()
 
-	// Payout routes (/api/v1/nodes/{node_id}/payouts, /api/v1/nodes/payouts/...) go here:
-	// s.registerPayoutRoutes() — use route.tier = ratelimit.TierPayout and payout:read/payout:write.
+	s.registerPayoutRoutes()
 
 	s.registerResourceRoutes()
 }

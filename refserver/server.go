@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/payout"
 	"github.com/hamigames/lucid-node-management/poot"
 	"github.com/hamigames/lucid-node-management/refserver/auth"
 	"github.com/hamigames/lucid-node-management/refserver/ratelimit"
@@ -53,6 +54,14 @@ type Deps struct {
 	// PoOTStore persists PoOT challenges, consumed nonces and validations; nil uses Store, which
 	// must then implement poot.Store (every storage backend does).
 	PoOTStore poot.Store
+	// PayoutStore and Wallets persist payouts and node wallets; nil uses Store when it
+	// implements them (every storage backend does). Without them the payout routes answer 503.
+	PayoutStore payout.Store
+	Wallets     payout.WalletStore
+	// Chain pays out; nil opens it from Config.Chain when Serve starts (the in-process TRON
+	// simulator for "sim"). ChainLister, optional, lets the payout audit see every transfer.
+	Chain       payout.ChainClient
+	ChainLister payout.TransferLister
 }
 
 // Server is the reference HTTP server. Build it with New, serve it with Run or Serve.
@@ -69,6 +78,7 @@ type Server struct {
 	holder   string
 	res      *resources // resources.go; nil without a ResourceStore
 	poot     *pootAPI   // poot.go
+	pay      *payoutAPI // payout.go; nil without a payout store
 
 	mux      *http.ServeMux
 	subs     map[string]map[string]*route // method → sub-path → route under /api/v1/nodes/{node_id}/
@@ -162,6 +172,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err := s.initResources(deps); err != nil {
 		return nil, fmt.Errorf("refserver: resources: %w", err)
 	}
+	if err := s.initPayouts(deps); err != nil {
+		return nil, fmt.Errorf("refserver: payouts: %w", err)
+	}
 	s.mux = http.NewServeMux()
 	s.registerRoutes()
 	s.handler = http.HandlerFunc(s.serveHTTP)
@@ -221,6 +234,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopBG()
 	s.goBackground(func() { s.svc.RunReaper(bgCtx, s.holder, s.cfg.ReaperInterval) })
 	s.startResourceLoops(bgCtx)
+	if err := s.startPayouts(bgCtx); err != nil {
+		stopBG()
+		s.bg.Wait()
+		_ = ln.Close()
+		return fmt.Errorf("refserver: payouts: %w", err)
+	}
 
 	hs := &http.Server{
 		Handler:           s.handler,
