@@ -87,7 +87,8 @@ func run(ctx context.Context, out io.Writer, server, token, suffix string) error
 	}
 	fmt.Fprintf(out, "created node %s (%s), status %s, health %s\n", node.NodeID, node.Name, node.Status, node.Health)
 
-	pool, err = c.Pools.AddNode(ctx, pool.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: node.NodeID, Priority: 50})
+	priority := 50 // 1–100; scheduling preference of the node within its pool
+	pool, err = c.Pools.AddNode(ctx, pool.PoolID, nodemgmt.AddPoolNodeRequest{NodeID: node.NodeID, Priority: &priority})
 	if err != nil {
 		return fmt.Errorf("add node to pool: %w", err)
 	}

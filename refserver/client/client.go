@@ -59,6 +59,8 @@ type Client struct {
 	PoOT *PoOTService
 	// Resources calls the /api/v1/nodes/{node_id}/resources routes.
 	Resources *ResourcesService
+	// Payouts calls the payout routes (batches, schedule, history, wallets, reconciliation).
+	Payouts *PayoutsService
 }
 
 // Option configures a Client.

@@ -2,11 +2,11 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -599,20 +599,30 @@ func TestHealth(t *testing.T) {
 	})
 }
 
-// TestHealthReportMatchesServer keeps the client's HealthReport in step with the server's.
-func TestHealthReportMatchesServer(t *testing.T) {
+// TestEnvelopesMatchServer keeps the client's copies of the server's small envelope types (kept
+// here so the client does not import the server) in step with the server's: the zero values
+// and a filled value encode to the same JSON.
+func TestEnvelopesMatchServer(t *testing.T) {
 	t.Parallel()
-	tags := func(v any) []string {
-		var out []string
-		rt := reflect.TypeOf(v)
-		for i := range rt.NumField() {
-			out = append(out, rt.Field(i).Name+" "+rt.Field(i).Type.Kind().String()+" "+rt.Field(i).Tag.Get("json"))
-		}
-		return out
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		return string(b)
 	}
-	assert.Equal(t, tags(refserver.HealthReport{}), tags(HealthReport{}))
-	assert.Equal(t, tags(refserver.HealthCheck{}), tags(HealthCheck{}))
-	assert.Equal(t, tags(refserver.AuditList{}), tags(AuditList{}))
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for name, pair := range map[string][2]any{
+		"health":      {refserver.HealthReport{}, HealthReport{}},
+		"health full": {refserver.HealthReport{Status: "ok", Timestamp: now, Checks: map[string]refserver.HealthCheck{"db": {Status: "ok", DurationMS: 1, Error: "e", Details: map[string]any{"k": 1}}}}, HealthReport{Status: "ok", Timestamp: now, Checks: map[string]HealthCheck{"db": {Status: "ok", DurationMS: 1, Error: "e", Details: map[string]any{"k": 1}}}}},
+		"audit":       {refserver.AuditList{}, AuditList{}},
+		"alerts":      {refserver.AlertList{NodeID: "n"}, AlertList{NodeID: "n"}},
+		"poot batch":  {refserver.PootBatchResponse{BatchID: "b"}, BatchResult{BatchID: "b"}},
+		"poot history": {refserver.PootHistory{Pagination: refserver.PootPagination{Limit: 5, NextCursor: "c"}},
+			func() History { var h History; h.Pagination.Limit, h.Pagination.NextCursor = 5, "c"; return h }()},
+		"wallet request": {refserver.WalletRequest{Currency: "USDT", WalletAddress: "a"}, WalletRequest{Currency: "USDT", WalletAddress: "a"}},
+		"wallet":         {refserver.WalletView{NodeID: "n", Currency: "USDT", WalletAddress: "a", UpdatedAt: now}, Wallet{NodeID: "n", Currency: "USDT", WalletAddress: "a", UpdatedAt: now}},
+	} {
+		assert.Equal(t, enc(pair[0]), enc(pair[1]), name)
+	}
 }
 
 func TestParseRetryAfter(t *testing.T) {

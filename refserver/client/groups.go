@@ -4,4 +4,5 @@ package client
 func (c *Client) initGroups() {
 	c.PoOT = &PoOTService{c: c}
 	c.Resources = &ResourcesService{c: c}
+	c.Payouts = &PayoutsService{c: c}
 }
