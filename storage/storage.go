@@ -7,11 +7,13 @@
 //	memory:              in-memory (tests, embedding); nothing survives the process
 //	sqlite:PATH          embedded SQLite file at PATH (relative to the working directory, or
 //	                     absolute); parent directories are created. sqlite://PATH also works.
-//	postgres://…         reserved for the PostgreSQL backend, not part of this build yet
+//	postgres://…         PostgreSQL (postgresql://… too); several server replicas may share
+//	                     one database. Pool settings such as pool_max_conns go in the URL's
+//	                     query, where pgxpool reads them.
 //
-// Every backend passes storage/storagetest. The SQLite backend requires an encryption key
-// (Options.EncryptionKey); see storage/seal for its format and seal.GenerateKey. One SQLite file
-// serves one process.
+// Every backend passes storage/storagetest. The SQLite and PostgreSQL backends require an
+// encryption key (Options.EncryptionKey); see storage/seal for its format and seal.GenerateKey.
+// One SQLite file serves one process.
 package storage
 
 import (
@@ -25,6 +27,7 @@ import (
 	"github.com/hamigames/lucid-node-management/payout"
 	"github.com/hamigames/lucid-node-management/poot"
 	"github.com/hamigames/lucid-node-management/storage/memory"
+	"github.com/hamigames/lucid-node-management/storage/postgres"
 	"github.com/hamigames/lucid-node-management/storage/seal"
 	"github.com/hamigames/lucid-node-management/storage/sqlite"
 )
@@ -44,12 +47,13 @@ type Store interface {
 var (
 	_ Store = (*memory.Store)(nil)
 	_ Store = (*sqlite.Store)(nil)
+	_ Store = (*postgres.Store)(nil)
 )
 
 // Options configures Open.
 type Options struct {
 	// EncryptionKey is the ENCRYPTION_KEY text: 32 bytes as standard base64 or 64 hex
-	// characters. Required for sqlite; ignored by memory.
+	// characters. Required for sqlite and postgres; ignored by memory.
 	EncryptionKey string
 	// Logger receives the backend's operational messages (migrations); default slog.Default().
 	Logger *slog.Logger
@@ -81,7 +85,18 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 		}
 		return sqlite.Open(ctx, path, sqlite.Options{Key: key, Logger: opts.Logger})
 	case "postgres", "postgresql":
-		return nil, fmt.Errorf("storage: the PostgreSQL backend is not built yet; use sqlite:PATH or memory: (%w)", ErrNotAvailable)
+		if opts.EncryptionKey == "" {
+			return nil, fmt.Errorf("storage: %w", postgres.ErrNoKey)
+		}
+		key, err := seal.ParseKey(opts.EncryptionKey)
+		if err != nil {
+			return nil, fmt.Errorf("storage: ENCRYPTION_KEY: %w", err)
+		}
+		s, err := postgres.Open(ctx, dsn, postgres.Options{Key: key, Logger: opts.Logger})
+		if err != nil {
+			return nil, err // not a typed nil inside the interface
+		}
+		return s, nil
 	default:
 		return nil, fmt.Errorf("storage: unknown DSN scheme %q: want memory:, sqlite:PATH or postgres://…", scheme)
 	}
