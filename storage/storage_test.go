@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamigames/lucid-node-management/storage"
+	"github.com/hamigames/lucid-node-management/storage/postgres"
 	"github.com/hamigames/lucid-node-management/storage/seal"
 	"github.com/hamigames/lucid-node-management/storage/storagetest"
 )
@@ -29,8 +30,9 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{"no scheme", "lucid.db", testKey, nil, "no scheme"},
 		{"unknown scheme", "mysql://x", testKey, nil, "unknown DSN scheme"},
-		{"postgres", "postgres://user@localhost/lucid", testKey, storage.ErrNotAvailable, "not built yet"},
-		{"postgresql", "postgresql://localhost/lucid", testKey, storage.ErrNotAvailable, "not built yet"},
+		{"postgres without key", "postgres://user@localhost/lucid", "", postgres.ErrNoKey, "encryption key is required"},
+		{"postgresql with a bad key", "postgresql://localhost/lucid", "secret", seal.ErrInvalidKey, "ENCRYPTION_KEY"},
+		{"postgres unreachable", "postgres://user:hunter2@127.0.0.1:1/lucid?connect_timeout=2", testKey, nil, "postgres store: open 127.0.0.1:1/lucid"},
 		{"sqlite without path", "sqlite:", testKey, nil, "needs a path"},
 		{"sqlite without key", "sqlite:" + filepath.Join(dir, "a.db"), "", nil, "encryption key is required"},
 		{"sqlite with a bad key", "sqlite:" + filepath.Join(dir, "b.db"), "secret", seal.ErrInvalidKey, "ENCRYPTION_KEY"},
@@ -45,6 +47,7 @@ func TestOpenErrors(t *testing.T) {
 				assert.ErrorIs(t, err, tc.is)
 			}
 			assert.Contains(t, err.Error(), tc.contains)
+			assert.NotContains(t, err.Error(), "hunter2", "a DSN's password never appears in an error")
 		})
 	}
 }
