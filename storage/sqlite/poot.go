@@ -25,37 +25,23 @@ const (
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
-// pootWrite runs fn in a writer transaction with the statements of queries bound to it. The
-// statements are prepared before the transaction takes the only writer connection (see
-// stmtCache).
-func (s *Store) pootWrite(ctx context.Context, op string, queries []string, fn func(st []*sql.Stmt) error) error {
-	stmts := make([]*sql.Stmt, len(queries))
-	for i, q := range queries {
-		st, err := s.wst.get(ctx, q)
-		if err != nil {
-			return internal(op, err)
-		}
-		stmts[i] = st
-	}
-	return s.write(ctx, op, func(tx *sql.Tx) error {
-		bound := make([]*sql.Stmt, len(stmts))
-		for i, st := range stmts {
-			bound[i] = tx.StmtContext(ctx, st)
-		}
-		return fn(bound)
-	})
+// pootWrite queues one PoOT write for the group commit (poot_batch.go). fn gets the statements
+// of queries bound to the group's transaction; a *domain* failure (replay, unknown challenge,
+// duplicate) is returned as opErr and leaves the transaction intact, anything else fails it.
+func (s *Store) pootWrite(ctx context.Context, queries []string, fn func(ctx context.Context, st []*sql.Stmt) (opErr, txErr error)) error {
+	return s.pootDo(ctx, &pootOp{queries: queries, run: fn})
 }
 
 // SaveChallenge stores a newly issued challenge; its nonce must be new.
 func (s *Store) SaveChallenge(ctx context.Context, c poot.Challenge) error {
-	return s.pootWrite(ctx, "save challenge", []string{qPootSaveChallenge}, func(st []*sql.Stmt) error {
+	return s.pootWrite(ctx, []string{qPootSaveChallenge}, func(ctx context.Context, st []*sql.Stmt) (error, error) {
 		if _, err := st[0].ExecContext(ctx, c.Nonce, c.NodeID, micros(c.IssuedAt), micros(c.ExpiresAt)); err != nil {
 			if isUnique(err) {
-				return fmt.Errorf("sqlite store: challenge nonce already issued")
+				return errors.New("sqlite store: challenge nonce already issued"), nil
 			}
-			return internal("save challenge", err)
+			return nil, internal("save challenge", err)
 		}
-		return nil
+		return nil, nil
 	})
 }
 
@@ -63,25 +49,25 @@ func (s *Store) SaveChallenge(ctx context.Context, c poot.Challenge) error {
 // writer transaction; another node's challenge stays in place.
 func (s *Store) ConsumeChallenge(ctx context.Context, nodeID, nonce string) (poot.Challenge, error) {
 	var c poot.Challenge
-	err := s.pootWrite(ctx, "consume challenge", []string{qPootConsumeChallenge, qPootChallengeExists}, func(st []*sql.Stmt) error {
+	err := s.pootWrite(ctx, []string{qPootConsumeChallenge, qPootChallengeExists}, func(ctx context.Context, st []*sql.Stmt) (error, error) {
 		var issued, expires int64
 		err := st[0].QueryRowContext(ctx, nonce, nodeID).Scan(&issued, &expires)
 		switch {
 		case err == nil:
 			c = poot.Challenge{NodeID: nodeID, Nonce: nonce, IssuedAt: fromMicros(issued), ExpiresAt: fromMicros(expires)}
-			return nil
+			return nil, nil
 		case !errors.Is(err, sql.ErrNoRows):
-			return internal("consume challenge", err)
+			return nil, internal("consume challenge", err)
 		}
 		var one int
 		err = st[1].QueryRowContext(ctx, nonce).Scan(&one)
 		switch {
 		case err == nil:
-			return poot.ErrChallengeOtherNode
+			return poot.ErrChallengeOtherNode, nil
 		case errors.Is(err, sql.ErrNoRows):
-			return poot.ErrChallengeNotFound
+			return poot.ErrChallengeNotFound, nil
 		default:
-			return internal("consume challenge", err)
+			return nil, internal("consume challenge", err)
 		}
 	})
 	return c, err
@@ -90,14 +76,14 @@ func (s *Store) ConsumeChallenge(ctx context.Context, nodeID, nonce string) (poo
 // ConsumeNonce records (nodeID, nonce) until expiresAt under the table's unique key, or returns
 // poot.ErrNonceReplayed when the pair is already recorded (also by an earlier process).
 func (s *Store) ConsumeNonce(ctx context.Context, nodeID, nonce string, expiresAt time.Time) error {
-	return s.pootWrite(ctx, "consume nonce", []string{qPootConsumeNonce}, func(st []*sql.Stmt) error {
+	return s.pootWrite(ctx, []string{qPootConsumeNonce}, func(ctx context.Context, st []*sql.Stmt) (error, error) {
 		if _, err := st[0].ExecContext(ctx, nodeID, nonce, micros(expiresAt)); err != nil {
 			if isUnique(err) {
-				return poot.ErrNonceReplayed
+				return poot.ErrNonceReplayed, nil
 			}
-			return internal("consume nonce", err)
+			return nil, internal("consume nonce", err)
 		}
-		return nil
+		return nil, nil
 	})
 }
 
@@ -118,16 +104,20 @@ func (s *Store) SaveValidation(ctx context.Context, v poot.Validation) error {
 	if err != nil {
 		return internal("save validation", err)
 	}
-	return s.pootWrite(ctx, "save validation", []string{qPootSaveValidation}, func(st []*sql.Stmt) error {
+	err = s.pootWrite(ctx, []string{qPootSaveValidation}, func(ctx context.Context, st []*sql.Stmt) (error, error) {
 		if _, err := st[0].ExecContext(ctx, v.ValidationID, v.NodeID, micros(v.Timestamp), v.State.Seq, v.IsValid, v.Evidence,
 			v.Score, v.OutputHash, string(rec)); err != nil {
 			if isUnique(err) {
-				return fmt.Errorf("sqlite store: validation %s already stored", v.ValidationID)
+				return fmt.Errorf("sqlite store: validation %s already stored", v.ValidationID), nil
 			}
-			return internal("save validation", err)
+			return nil, internal("save validation", err)
 		}
-		return nil
+		return nil, nil
 	})
+	if err == nil && v.Evidence {
+		s.poot.cache.added(v)
+	}
+	return err
 }
 
 // pootMaxLimit caps a page of validations.
@@ -184,6 +174,40 @@ func (s *Store) ListValidations(ctx context.Context, f poot.ValidationFilter) (p
 	if limit <= 0 || limit > pootMaxLimit {
 		limit = pootMaxLimit
 	}
+	if cacheable(f) {
+		return s.listEvidenceCached(ctx, f)
+	}
+	return s.listValidations(ctx, f, after, limit)
+}
+
+// listEvidenceCached serves the validator's history read from the evidence cache, loading a
+// node's newest evidenceCacheDepth evidence validations on a miss.
+func (s *Store) listEvidenceCached(ctx context.Context, f poot.ValidationFilter) (poot.ValidationPage, error) {
+	page := func(vs []poot.Validation, more bool) poot.ValidationPage {
+		p := poot.ValidationPage{Validations: vs}
+		if more && len(vs) > 0 {
+			last := vs[len(vs)-1]
+			p.NextCursor = encodeValCursor(valKey{micros(last.Timestamp), last.State.Seq, last.ValidationID})
+		}
+		return p
+	}
+	if vs, more, ok := s.poot.cache.get(f.NodeID, f.Limit); ok {
+		return page(vs, more), nil
+	}
+	st := s.poot.cache.stamp(f.NodeID)
+	full := f
+	full.Limit = evidenceCacheDepth
+	loaded, err := s.listValidations(ctx, full, nil, evidenceCacheDepth)
+	if err != nil {
+		return poot.ValidationPage{}, err
+	}
+	s.poot.cache.install(f.NodeID, st, loaded.Validations, loaded.NextCursor == "")
+	n := min(f.Limit, len(loaded.Validations))
+	return page(loaded.Validations[:n], len(loaded.Validations) > n || loaded.NextCursor != ""), nil
+}
+
+// listValidations runs the listing query.
+func (s *Store) listValidations(ctx context.Context, f poot.ValidationFilter, after *valKey, limit int) (poot.ValidationPage, error) {
 	q, args := validationListQuery(f, after)
 	st, err := s.rst.get(ctx, q)
 	if err != nil {
@@ -228,6 +252,7 @@ func (s *Store) ListValidations(ctx context.Context, f poot.ValidationFilter) (p
 // record is never dropped early by a clock that disagrees with the validator's.
 func (s *Store) PurgePoot(ctx context.Context, now, validationsBefore time.Time) (int, error) {
 	var n int64
+	defer s.poot.cache.reset()
 	err := s.write(ctx, "purge poot", func(tx *sql.Tx) error {
 		for _, q := range []struct {
 			sql string

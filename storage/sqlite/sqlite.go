@@ -73,6 +73,7 @@ type Store struct {
 	wst    stmtCache
 	rst    stmtCache
 	cache  *nodeCache // nil when disabled
+	poot   pootState  // PoOT group commit and evidence cache (poot_batch.go)
 }
 
 // ErrNoKey is returned by Open without an encryption key.
