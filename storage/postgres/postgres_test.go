@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage"
 	"github.com/hamigames/lucid-node-management/storage/postgres"
 	"github.com/hamigames/lucid-node-management/storage/seal"
 	"github.com/hamigames/lucid-node-management/storage/storagetest"
@@ -245,4 +247,20 @@ func TestNewerSchemaRefused(t *testing.T) {
 	_, err = postgres.Open(ctx, dsn, postgres.Options{Key: testKey})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "schema version 9999")
+}
+
+// TestOpenThroughStorage opens the backend the way the server does, by DSN.
+func TestOpenThroughStorage(t *testing.T) {
+	t.Parallel()
+	dsn := cleanSchema(t)
+	s, err := storage.Open(ctx, dsn, storage.Options{EncryptionKey: hex.EncodeToString(testKey)})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	require.NoError(t, s.Ping(ctx))
+	require.NoError(t, s.CreateNode(ctx, storagetest.MinimalNode("node_dsn001", "by-dsn", "", storagetest.Base)))
+	_, err = s.GetNode(ctx, "node_dsn001")
+	require.NoError(t, err)
+
+	_, err = storage.Open(ctx, dsn, storage.Options{EncryptionKey: hex.EncodeToString(bytes.Repeat([]byte{1}, 32))})
+	require.ErrorIs(t, err, seal.ErrKeyMismatch)
 }
