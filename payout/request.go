@@ -146,7 +146,8 @@ func ValidateBatch(req BatchRequest, opt ValidateOptions) (Batch, []Payout, erro
 	if len(req.Payouts) > MaxBatchSize {
 		return Batch{}, nil, validationError("batch validation failed", errs...)
 	}
-	now := opt.Now.UTC()
+	// Microseconds: what every Store keeps, so the first answer equals every later read.
+	now := opt.Now.UTC().Truncate(time.Microsecond)
 	suffix := strings.TrimPrefix(req.BatchID, "batch_")
 	payouts := make([]Payout, 0, len(req.Payouts))
 	seen := make(map[string]int, len(req.Payouts))
