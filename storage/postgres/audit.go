@@ -12,7 +12,7 @@ import (
 	"github.com/hamigames/lucid-node-management/nodemgmt"
 )
 
-// AppendAudit records one entry; Details are stored as jsonb.
+// AppendAudit records one entry; Details are stored as json.
 func (s *Store) AppendAudit(ctx context.Context, e nodemgmt.AuditEntry) error {
 	details, err := jsonArg(e.Details, e.Details == nil)
 	if err != nil {

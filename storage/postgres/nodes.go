@@ -51,7 +51,7 @@ type encodedNode struct {
 	location, configuration, maintenance any // nil (NULL) or json.RawMessage
 }
 
-// jsonArg encodes v for a jsonb column; isNil gives NULL.
+// jsonArg encodes v for a json column; isNil gives NULL.
 func jsonArg(v any, isNil bool) (any, error) {
 	if isNil {
 		return nil, nil

@@ -264,3 +264,23 @@ func TestOpenThroughStorage(t *testing.T) {
 	_, err = storage.Open(ctx, dsn, storage.Options{EncryptionKey: hex.EncodeToString(bytes.Repeat([]byte{1}, 32))})
 	require.ErrorIs(t, err, seal.ErrKeyMismatch)
 }
+
+// TestJSONColumnsKeepAnyString: nested values are json, not jsonb, so strings jsonb refuses
+// (a NUL character) round-trip like in the other backends.
+func TestJSONColumnsKeepAnyString(t *testing.T) {
+	t.Parallel()
+	s := open(t, cleanSchema(t), testKey)
+	n := storagetest.FullNode("node_nul001", "nul", "", storagetest.Base)
+	n.Location.City = "a\x00b"
+	require.NoError(t, s.CreateNode(ctx, n))
+	got, err := s.GetNode(ctx, n.NodeID)
+	require.NoError(t, err)
+	assert.Equal(t, "a\x00b", got.Location.City)
+
+	require.NoError(t, s.AppendAudit(ctx, nodemgmt.AuditEntry{ID: "a1", At: storagetest.Base, Category: "node", Actor: "ops",
+		Action: "update", Target: n.NodeID, Result: "ok", Details: map[string]any{"reason": "x\x00y"}}))
+	es, err := s.ListAudit(ctx, nodemgmt.AuditFilter{Target: n.NodeID})
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	assert.Equal(t, "x\x00y", es[0].Details["reason"])
+}

@@ -1,6 +1,7 @@
 -- 0001: the node registry: meta (key check), pools, nodes, audit log, leases.
--- Times are timestamptz (microsecond precision, UTC). Nested structures are jsonb;
--- hardware_info and public_key are sealed (AES-256-GCM) bytea.
+-- Times are timestamptz (microsecond precision, UTC). Nested structures are json (kept as the exact
+-- text Go wrote: nothing queries inside them, and unlike jsonb it accepts every string Go can
+-- encode, \u0000 included); hardware_info and public_key are sealed (AES-256-GCM) bytea.
 
 CREATE TABLE meta (
     key   text PRIMARY KEY,
@@ -12,10 +13,10 @@ CREATE TABLE pools (
     name            text NOT NULL CONSTRAINT pools_name_key UNIQUE,
     description     text NOT NULL,
     max_nodes       integer NOT NULL,
-    resource_limits jsonb,
+    resource_limits json,
     auto_scaling    boolean NOT NULL,
-    scaling_policy  jsonb,
-    pricing         jsonb,
+    scaling_policy  json,
+    pricing         json,
     created_at      timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL
 );
@@ -32,14 +33,14 @@ CREATE TABLE nodes (
     status          text NOT NULL,
     node_type       text NOT NULL,
     hardware_info   bytea NOT NULL,
-    location        jsonb,
-    configuration   jsonb,
+    location        json,
+    configuration   json,
     poot_score      double precision NOT NULL,
     last_heartbeat  timestamptz,
     health          text NOT NULL,
     health_deadline timestamptz,
     public_key      bytea,
-    maintenance     jsonb,
+    maintenance     json,
     status_reason   text NOT NULL,
     created_at      timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL,
@@ -65,7 +66,7 @@ CREATE TABLE audit (
     action   text NOT NULL,
     target   text NOT NULL,
     result   text NOT NULL,
-    details  jsonb
+    details  json
 );
 
 CREATE INDEX audit_at ON audit (at, seq);

@@ -11,7 +11,7 @@ CREATE TABLE poot_validations (
     evidence      boolean NOT NULL,
     score         double precision NOT NULL,
     output_hash   text NOT NULL,
-    record        jsonb NOT NULL
+    record        json NOT NULL
 );
 
 -- Listing order is (ts, seq, validation_id) descending; each index serves one filter.

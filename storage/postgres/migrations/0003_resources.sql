@@ -20,7 +20,7 @@ CREATE INDEX resource_samples_ts ON resource_samples (ts);
 CREATE TABLE resource_latest (
     node_id text PRIMARY KEY,
     ts      timestamptz NOT NULL,
-    sample  jsonb NOT NULL
+    sample  json NOT NULL
 );
 
 CREATE INDEX resource_latest_ts ON resource_latest (ts);
@@ -42,7 +42,7 @@ CREATE INDEX resource_hourly_hour ON resource_hourly (hour);
 
 CREATE TABLE resource_thresholds (
     node_id    text PRIMARY KEY,
-    thresholds jsonb NOT NULL,
+    thresholds json NOT NULL,
     updated_at timestamptz NOT NULL,
     updated_by text NOT NULL
 );

@@ -11,7 +11,7 @@ CREATE TABLE payout_batches (
     notification_url text NOT NULL,
     content_hash     text NOT NULL,
     payout_count     integer NOT NULL,
-    totals           jsonb NOT NULL,
+    totals           json NOT NULL,
     created_at       timestamptz NOT NULL,
     finished_at      timestamptz,
     notified_at      timestamptz,
@@ -101,8 +101,8 @@ CREATE TABLE payout_epochs (
     distributed     bigint NOT NULL,
     remainder_units bigint NOT NULL,
     carry_out       bigint NOT NULL,
-    shares          jsonb NOT NULL,
-    payout_ids      jsonb NOT NULL,
+    shares          json NOT NULL,
+    payout_ids      json NOT NULL,
     created_at      timestamptz NOT NULL
 );
 
