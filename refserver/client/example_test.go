@@ -2,6 +2,8 @@ package client_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/payout"
+	"github.com/hamigames/lucid-node-management/poot"
 	"github.com/hamigames/lucid-node-management/refserver"
 	"github.com/hamigames/lucid-node-management/refserver/auth"
 	"github.com/hamigames/lucid-node-management/refserver/client"
@@ -136,4 +140,69 @@ func ExamplePoolsService_AddNode() {
 	// Output:
 	// 1 <nil>
 	// LUCID_ERR_5004 true
+}
+
+// A node with an ed25519 key answers a server challenge with a signed proof; sending the same
+// proof twice is refused with a machine-readable reason.
+func ExamplePoOTService_Validate() {
+	url, token, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+	c, _ := client.New(url, client.WithToken(token))
+
+	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)) // a real node keeps a random key
+	req := exampleNode("prover-1")
+	req.PublicKey = poot.EncodePublicKey(priv.Public().(ed25519.PublicKey))
+	n, _ := c.Nodes.Create(ctx, req)
+	_, _ = c.Nodes.Heartbeat(ctx, n.NodeID)
+	_, _ = c.Nodes.Start(ctx, n.NodeID)
+
+	ch, err := c.PoOT.Challenge(ctx, n.NodeID)
+	if err != nil {
+		panic(err)
+	}
+	output := []byte("frame 0001")
+	ts := time.Now().UTC().Format(time.RFC3339)
+	proof := poot.Proof{
+		OutputData: base64.StdEncoding.EncodeToString(output),
+		Timestamp:  ts,
+		Nonce:      ch.Nonce,
+		Signature:  poot.SignProof(priv, n.NodeID, ch.Nonce, ts, output),
+	}
+	v, err := c.PoOT.Validate(ctx, n.NodeID, proof)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("signed:", v.Signed, "challenged:", v.Challenged, "checks passed:", v.ChecksPassed)
+
+	again, _ := c.PoOT.Validate(ctx, n.NodeID, proof)
+	fmt.Println("replay valid:", again.IsValid, "reason:", again.Errors[0].Code)
+	// Output:
+	// signed: true challenged: true checks passed: true
+	// replay valid: false reason: nonce_replayed
+}
+
+// Operators submit payout batches; the batch id makes a resubmission harmless.
+func ExamplePayoutsService_SubmitBatch() {
+	url, token, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+	c, _ := client.New(url, client.WithToken(token))
+	n, _ := c.Nodes.Create(ctx, exampleNode("payee-1"))
+
+	req := payout.BatchRequest{
+		BatchID: "batch_2026_11_27",
+		Payouts: []payout.PayoutRequest{{NodeID: n.NodeID, Amount: "12.5", Currency: payout.USDT,
+			WalletAddress: "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"}},
+	}
+	res, err := c.Payouts.SubmitBatch(ctx, req)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.BatchID, res.PayoutCount, res.Totals[payout.USDT], res.Idempotent)
+	again, _ := c.Payouts.SubmitBatch(ctx, req)
+	fmt.Println("resubmitted:", again.Idempotent)
+	// Output:
+	// batch_2026_11_27 1 12.5 false
+	// resubmitted: true
 }
