@@ -69,6 +69,9 @@ type ScenarioConfig struct {
 	Confirmations int64
 	// Start is the local clock start (default 2026-01-01).
 	Start time.Time
+	// Store is the payout store the scenario runs over (default: a new MemStore), so real
+	// backends can be put through the same crashes; it must be empty.
+	Store payout.Store
 }
 
 // ScenarioResult reports what a scenario did.
@@ -115,7 +118,10 @@ func RunScenario(ctx context.Context, cfg ScenarioConfig) (ScenarioResult, error
 	clock := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
 	tick := func(d time.Duration) { clockMu.Lock(); now = now.Add(d); clockMu.Unlock() }
 
-	store := NewMemStore()
+	var store payout.Store = NewMemStore()
+	if cfg.Store != nil {
+		store = cfg.Store
+	}
 	svc, err := payout.NewService(payout.ServiceConfig{Store: store, Clock: clock})
 	if err != nil {
 		return ScenarioResult{}, err
