@@ -228,18 +228,17 @@ func (c *Client) once(ctx context.Context, r request, payload []byte) (verdict, 
 	if c.token != "" && !r.public {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	// Only GETs are retried after transport failures: a POST may have reached the server.
-	transient := verdict{retry: r.method == http.MethodGet && ctx.Err() == nil}
+	// Only GETs are retried after transport failures (a POST may have reached the server), and
+	// never once the caller's context has ended.
+	transient := func() verdict { return verdict{retry: r.method == http.MethodGet && ctx.Err() == nil} }
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		transient.retry = transient.retry && ctx.Err() == nil
-		return transient, fmt.Errorf("client: %s %s: %w", r.method, r.path, err)
+		return transient(), fmt.Errorf("client: %s %s: %w", r.method, r.path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		transient.retry = transient.retry && ctx.Err() == nil
-		return transient, fmt.Errorf("client: %s %s: read answer: %w", r.method, r.path, err)
+		return transient(), fmt.Errorf("client: %s %s: read answer: %w", r.method, r.path, err)
 	}
 	if len(raw) > maxResponseBytes {
 		return verdict{}, fmt.Errorf("client: %s %s: answer larger than %d bytes", r.method, r.path, maxResponseBytes)

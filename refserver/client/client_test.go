@@ -563,6 +563,40 @@ func TestRetryTransient(t *testing.T) {
 	assert.EqualValues(t, 4, seen.Load())
 }
 
+// TestRetryTransportError checks that a dropped connection is retried for GETs only.
+func TestRetryTransportError(t *testing.T) {
+	t.Parallel()
+	var drops, seen atomic.Int32
+	e := newTestEnv(t, envOpt{wrap: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen.Add(1)
+			if drops.Load() > 0 {
+				drops.Add(-1)
+				panic(http.ErrAbortHandler) // the connection is closed without an answer
+			}
+			h.ServeHTTP(w, r)
+		})
+	}})
+	ctx := context.Background()
+	c := e.client(t, WithRetry(RetryPolicy{MaxAttempts: 3}))
+	c.sleep = func(context.Context, time.Duration) error { return nil }
+
+	drops.Store(1)
+	seen.Store(0)
+	list, err := c.Nodes.List(ctx, NodeListOptions{})
+	require.NoError(t, err)
+	assert.NotNil(t, list)
+	assert.EqualValues(t, 2, seen.Load())
+
+	drops.Store(1)
+	seen.Store(0)
+	_, err = c.Pools.Create(ctx, nodemgmt.CreatePoolRequest{Name: "maybe-created"})
+	require.Error(t, err)
+	_, isAPI := AsAPIError(err)
+	assert.False(t, isAPI, "a transport error is not an API error: %v", err)
+	assert.EqualValues(t, 1, seen.Load(), "a POST that may have run is not sent again")
+}
+
 func TestHealth(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
