@@ -48,7 +48,7 @@ type resEnv struct {
 	worker string
 }
 
-func newResEnv(t *testing.T, mutate ...func(*Config, *Deps)) *resEnv {
+func newResEnv(t testing.TB, mutate ...func(*Config, *Deps)) *resEnv {
 	t.Helper()
 	clk := &manualClock{t: time.Now().UTC().Truncate(time.Second)}
 	e := newEnv(t, append([]func(*Config, *Deps){func(_ *Config, d *Deps) { d.Now = clk.Now }}, mutate...)...)
