@@ -54,7 +54,7 @@ func TestPayoutsPaidOnSimulator(t *testing.T) {
 	c, err := New("http://"+ln.Addr().String(), WithToken(tok), WithRetry(RetryPolicy{MaxAttempts: 20, BaseDelay: 20 * time.Millisecond, MaxDelay: time.Second}))
 	require.NoError(t, err)
 
-	// Ready retries (GET, 503 while the server prepares) until the server takes traffic.
+	// Ready answers 503 (with its report) until the server takes traffic.
 	require.Eventually(t, func() bool {
 		rep, err := c.Ready(ctx)
 		return err == nil && rep.Healthy()
