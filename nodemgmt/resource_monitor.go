@@ -288,12 +288,12 @@ func (m *Monitor) Current(ctx context.Context, nodeID, timeRange string) (*Resou
 		return nil, err
 	}
 	for _, t := range MetricTypes {
-		pts, err := m.res.AggregateSamples(ctx, AggregateQuery{NodeID: nodeID, Metric: t, Start: start, End: end.Add(time.Nanosecond)})
+		p, err := m.summarize(ctx, nodeID, t, start, end.Add(time.Nanosecond))
 		if err != nil {
 			return nil, err
 		}
-		if len(pts) > 0 {
-			out.Summary[t] = pts[0]
+		if p != nil {
+			out.Summary[t] = *p
 		}
 	}
 	if out.Thresholds, err = m.thresholds(ctx, nodeID); err != nil {
@@ -309,6 +309,55 @@ func (m *Monitor) Current(ctx context.Context, nodeID, timeRange string) (*Resou
 		out.ActiveAlerts = []Alert{}
 	}
 	return out, nil
+}
+
+// summarize aggregates one metric over [start, end) into a single point (nil without samples).
+// The whole hours inside the range come from the hourly aggregates and only the partial hours at
+// both ends from raw samples, so a 7-day summary reads about 170 hourly rows and two hours of
+// samples instead of 10,080 samples. (Within the raw retention both give the same samples.)
+func (m *Monitor) summarize(ctx context.Context, nodeID string, t MetricType, start, end time.Time) (*MetricPoint, error) {
+	q := AggregateQuery{NodeID: nodeID, Metric: t}
+	hs, he := alignUp(start, time.Hour), alignDown(end, time.Hour)
+	var parts []MetricPoint
+	if !hs.Before(he) {
+		q.Start, q.End = start, end
+		pts, err := m.res.AggregateSamples(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		parts = pts
+	} else {
+		for _, part := range []AggregateQuery{
+			{NodeID: nodeID, Metric: t, Start: start, End: hs},
+			{NodeID: nodeID, Metric: t, Start: hs, End: he, Bucket: time.Hour},
+			{NodeID: nodeID, Metric: t, Start: he, End: end},
+		} {
+			if !part.Start.Before(part.End) {
+				continue
+			}
+			pts, err := m.res.AggregateSamples(ctx, part)
+			if err != nil {
+				return nil, err
+			}
+			parts = append(parts, pts...)
+		}
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	out := MetricPoint{Start: start, Min: parts[0].Min, Max: parts[0].Max}
+	var sum float64
+	for _, p := range parts {
+		out.Samples += p.Samples
+		sum += p.Avg * float64(p.Samples)
+		out.Min = math.Min(out.Min, p.Min)
+		out.Max = math.Max(out.Max, p.Max)
+	}
+	if out.Samples == 0 {
+		return nil, nil
+	}
+	out.Avg = sum / float64(out.Samples)
+	return &out, nil
 }
 
 // Granularities are the granularity values of GET …/resources/metrics.

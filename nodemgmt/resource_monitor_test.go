@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -489,4 +490,53 @@ func TestMonitorForgetNode(t *testing.T) {
 	a, err := f.store.GetAllocation(ctx, resNodeFree)
 	require.NoError(t, err)
 	assert.Nil(t, a)
+}
+
+// TestMonitorCurrentSummaryMixesHourlyAndRaw checks that the summary of a long range (whole
+// hours from the hourly aggregates, the partial hours at both ends from raw samples) equals the
+// brute-force aggregate of the samples in the range, at every time range.
+func TestMonitorCurrentSummaryMixesHourlyAndRaw(t *testing.T) {
+	t.Parallel()
+	f := newMonitorFixture(t)
+	ctx := context.Background()
+	now := f.clock.Now().Add(17*time.Minute + 13*time.Second) // not on an hour
+	// Samples every 7 minutes over 8 days before now (some before each range), and one at now.
+	var all []ResourceSample
+	for ts := now.Add(-8 * 24 * time.Hour); !ts.After(now); ts = ts.Add(7 * time.Minute) {
+		s := goodSample(ts)
+		s.NodeID = resNodeFree
+		s.GPU = nil
+		s.CPU.UsagePercent = float64(ts.Unix()/60%97) + 0.5
+		require.NoError(t, f.store.SaveSample(ctx, &s))
+		all = append(all, s)
+	}
+	last := goodSample(now)
+	last.NodeID, last.GPU, last.CPU.UsagePercent = resNodeFree, nil, 99.5
+	require.NoError(t, f.store.SaveSample(ctx, &last))
+	all = append(all, last)
+	f.clock.Advance(now.Sub(f.clock.Now()))
+
+	for tr, d := range TimeRanges {
+		sum, err := f.m.Current(ctx, resNodeFree, tr)
+		require.NoError(t, err)
+		start := now.Add(-d)
+		var n int64
+		var total float64
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, s := range all {
+			if s.Timestamp.Before(start) || s.Timestamp.After(now) {
+				continue
+			}
+			v := s.CPU.UsagePercent
+			n++
+			total += v
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		got := sum.Summary[MetricCPU]
+		assert.Equal(t, n, got.Samples, tr)
+		assert.InDelta(t, total/float64(n), got.Avg, 1e-9, tr)
+		assert.Equal(t, lo, got.Min, tr)
+		assert.Equal(t, hi, got.Max, tr)
+		assert.True(t, got.Start.Equal(start), tr)
+	}
 }
