@@ -54,7 +54,6 @@ CREATE TABLE payouts (
 CREATE INDEX payouts_created ON payouts (created_at, payout_id);
 CREATE INDEX payouts_node ON payouts (node_id, created_at, payout_id);
 CREATE INDEX payouts_batch ON payouts (batch_id, created_at, payout_id);
-CREATE INDEX payouts_status ON payouts (status, created_at, payout_id);
 CREATE INDEX payouts_active ON payouts (payout_id) WHERE status IN ('pending', 'processing');
 
 -- Every transaction ever built for a payout, superseded ones included (the audit reads them
