@@ -56,7 +56,8 @@ func benchSample(ts time.Time, i int) nodemgmt.ResourceSample {
 // BenchmarkResourceMetricsQuery measures GET …/resources/metrics for one node holding 7 days
 // of 1-minute samples (10,080) in SQLite, at 1h granularity (168 points, from the hourly
 // aggregates) and 5m (2,016 points, GROUP BY over the raw rows), through the Monitor and
-// through the full HTTP handler. Baselines in the same run: the naive way (read the 10,080 raw
+// through the full HTTP handler, and GET …/resources?time_range=7d (latest sample and a
+// whole-range summary of every metric type). Baselines in the same run: the naive way (read the 10,080 raw
 // rows into Go and bucket them there) and GET node through the same handler.
 func BenchmarkResourceMetricsQuery(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "metrics.db")
@@ -155,6 +156,7 @@ func BenchmarkResourceMetricsQuery(b *testing.B) {
 	b.Run("monitor_5m_7d", query("5m"))
 	b.Run("http_1h_7d", serve(metricsPath+"&granularity=1h"+rng))
 	b.Run("http_5m_7d", serve(metricsPath+"&granularity=5m"+rng))
+	b.Run("http_current_7d", serve("/api/v1/nodes/"+node+"/resources?time_range=7d"))
 	b.Run("baseline_naive_5m_7d", naive)
 	b.Run("baseline_http_get_node", serve("/api/v1/nodes/"+node))
 }
