@@ -53,6 +53,9 @@ type pootAPI struct {
 	metrics *pootMetrics
 	scores  *scoreWriter
 	timeout time.Duration
+	// auditBatch writes many audit entries in one transaction when the store can (both
+	// built-in backends); nil means one AppendAudit per entry.
+	auditBatch func(ctx context.Context, entries []nodemgmt.AuditEntry) error
 	// lastPurge is the server time (Unix seconds) of the last purge of expired PoOT records.
 	lastPurge atomic.Int64
 }
@@ -61,6 +64,11 @@ type pootAPI struct {
 // (both built-in backends do; see storagetest.PootPurger).
 type pootPurger interface {
 	PurgePoot(ctx context.Context, now, validationsBefore time.Time) (int, error)
+}
+
+// auditBatcher is implemented by stores that append several audit entries in one transaction.
+type auditBatcher interface {
+	AppendAuditBatch(ctx context.Context, entries []nodemgmt.AuditEntry) error
 }
 
 // Retention of PoOT records: validation history is kept for a year (a leap day included), and
@@ -86,6 +94,14 @@ func (s *Server) newPootAPI(deps Deps) (*pootAPI, error) {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	p := &pootAPI{raw: store, metrics: m, timeout: s.cfg.PoOTValidationTimeout}
+	if ab, ok := deps.Store.(auditBatcher); ok {
+		p.auditBatch = func(ctx context.Context, entries []nodemgmt.AuditEntry) error {
+			start := time.Now()
+			err := ab.AppendAuditBatch(ctx, entries)
+			s.metrics.db("append_audit_batch", start, err)
+			return err
+		}
+	}
 	p.scores = &scoreWriter{svc: s.svc, last: map[string]int64{},
 		onErr: func(ctx context.Context, nodeID string, score float64, err error) {
 			m.scoreWrites.WithLabelValues("error").Inc()
@@ -222,15 +238,17 @@ func (s *Server) pootBatchValidate(w http.ResponseWriter, r *http.Request) error
 	}
 	batchID := "batch_" + randomHex(12)
 	s.poot.scores.applyLatest(r.Context(), res.Results)
+	entries := make([]nodemgmt.AuditEntry, 0, len(res.Results)+1)
 	for _, v := range res.Results {
-		s.pootAuditValidation(r, v, batchID)
+		entries = append(entries, s.pootValidationEntry(r, v, batchID))
 	}
 	result := "ok"
 	if res.Summary.Errors > 0 {
 		result = poot.CodeInternal
 	}
-	s.pootAudit(r, "batch_validate", batchID, result, map[string]any{"batch_id": batchID, "total": res.Summary.Total,
-		"valid": res.Summary.Valid, "invalid": res.Summary.Invalid, "errors": res.Summary.Errors})
+	entries = append(entries, s.pootEntry(r, "batch_validate", batchID, result, map[string]any{"batch_id": batchID,
+		"total": res.Summary.Total, "valid": res.Summary.Valid, "invalid": res.Summary.Invalid, "errors": res.Summary.Errors}))
+	s.pootAuditAll(r, entries)
 	s.pootMaybePurge(r.Context())
 	if res.Results == nil {
 		res.Results = []poot.Validation{}
@@ -325,6 +343,11 @@ func validValidationCursor(c string) bool {
 // pootAuditValidation records one judged proof: who sent it, the node, the result (ok, or
 // LUCID_ERR_5005 with the reasons) and the validation's identity.
 func (s *Server) pootAuditValidation(r *http.Request, v poot.Validation, batchID string) {
+	s.pootAuditAll(r, []nodemgmt.AuditEntry{s.pootValidationEntry(r, v, batchID)})
+}
+
+// pootValidationEntry is the audit entry of one judged proof.
+func (s *Server) pootValidationEntry(r *http.Request, v poot.Validation, batchID string) nodemgmt.AuditEntry {
 	result := "ok"
 	if !v.IsValid {
 		result = poot.CodeValidationFailed
@@ -338,17 +361,34 @@ func (s *Server) pootAuditValidation(r *http.Request, v poot.Validation, batchID
 	if batchID != "" {
 		d["batch_id"] = batchID
 	}
-	s.pootAudit(r, "validate", v.NodeID, result, d)
+	return s.pootEntry(r, "validate", v.NodeID, result, d)
 }
 
 // pootAudit appends one audit entry of category poot through the server's store, like every
 // node operation. A failed write is logged: the validation has happened and stays stored.
 func (s *Server) pootAudit(r *http.Request, action, target, result string, details map[string]any) {
-	a := actorOf(r)
-	e := nodemgmt.AuditEntry{ID: "audit_" + randomHex(12), At: s.now().UTC(), Category: "poot", Actor: a.String(),
+	s.pootAuditAll(r, []nodemgmt.AuditEntry{s.pootEntry(r, action, target, result, details)})
+}
+
+// pootEntry builds an audit entry of category poot for the request's caller.
+func (s *Server) pootEntry(r *http.Request, action, target, result string, details map[string]any) nodemgmt.AuditEntry {
+	return nodemgmt.AuditEntry{ID: "audit_" + randomHex(12), At: s.now().UTC(), Category: "poot", Actor: actorOf(r).String(),
 		Action: action, Target: target, Result: result, Details: details}
-	if err := s.store.AppendAudit(context.WithoutCancel(r.Context()), e); err != nil {
-		s.log.ErrorContext(r.Context(), "audit write failed", "action", action, "target", target, "err", err)
+}
+
+// pootAuditAll writes entries, in one transaction when the store can; failures are logged.
+func (s *Server) pootAuditAll(r *http.Request, entries []nodemgmt.AuditEntry) {
+	ctx := context.WithoutCancel(r.Context())
+	if len(entries) > 1 && s.poot.auditBatch != nil {
+		if err := s.poot.auditBatch(ctx, entries); err != nil {
+			s.log.ErrorContext(r.Context(), "audit write failed", "action", "batch", "entries", len(entries), "err", err)
+		}
+		return
+	}
+	for _, e := range entries {
+		if err := s.store.AppendAudit(ctx, e); err != nil {
+			s.log.ErrorContext(r.Context(), "audit write failed", "action", e.Action, "target", e.Target, "err", err)
+		}
 	}
 }
 

@@ -13,3 +13,8 @@ func TestPootConformance(t *testing.T) {
 	t.Parallel()
 	storagetest.RunPoot(t, func(t *testing.T) poot.Store { return memory.New() })
 }
+
+func TestAppendAuditBatch(t *testing.T) {
+	t.Parallel()
+	storagetest.RunAuditBatch(t, memory.New())
+}

@@ -79,3 +79,8 @@ func TestPootEvidenceCacheMatchesDatabase(t *testing.T) {
 		require.Equal(t, fromDB.NextCursor, cached.NextCursor)
 	}
 }
+
+func TestAppendAuditBatch(t *testing.T) {
+	t.Parallel()
+	storagetest.RunAuditBatch(t, openTest(t))
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamigames/lucid-node-management/nodemgmt"
 	"github.com/hamigames/lucid-node-management/poot"
 	"github.com/hamigames/lucid-node-management/poot/poottest"
 )
@@ -289,4 +290,35 @@ func testPootConcurrentMixed(t *testing.T, s poot.Store) {
 	}
 	assert.Equal(t, workers*each, total)
 	assert.Equal(t, each, evidence, "each (node, nonce) pair was consumed by exactly one worker")
+}
+
+// AuditBatcher is implemented by stores that append several audit entries in one transaction
+// (the PoOT batch route writes one entry per proof).
+type AuditBatcher interface {
+	AppendAuditBatch(ctx context.Context, entries []nodemgmt.AuditEntry) error
+	ListAudit(ctx context.Context, f nodemgmt.AuditFilter) ([]nodemgmt.AuditEntry, error)
+}
+
+// RunAuditBatch checks AppendAuditBatch: every entry is listed like one written by AppendAudit,
+// newest first in write order, details in their JSON shape.
+func RunAuditBatch(t *testing.T, s AuditBatcher) {
+	ctx := context.Background()
+	at := time.Date(2026, 2, 3, 4, 5, 6, 789, time.UTC)
+	var entries []nodemgmt.AuditEntry
+	for i := range 5 {
+		entries = append(entries, nodemgmt.AuditEntry{ID: fmt.Sprintf("audit_batch_%d", i), At: at, Category: "poot", Actor: "validator",
+			Action: "validate", Target: "node_audit_batch", Result: "ok", Details: map[string]any{"n": i, "reasons": []string{"x"}}})
+	}
+	require.NoError(t, s.AppendAuditBatch(ctx, entries))
+	require.NoError(t, s.AppendAuditBatch(ctx, nil))
+	got, err := s.ListAudit(ctx, nodemgmt.AuditFilter{Category: "poot", Target: "node_audit_batch"})
+	require.NoError(t, err)
+	require.Len(t, got, 5)
+	for i, e := range got {
+		want := entries[4-i]
+		assert.Equal(t, want.ID, e.ID, "newest first; ties in write order, latest first")
+		assert.Equal(t, at.Truncate(time.Microsecond), e.At)
+		assert.Equal(t, float64(4-i), e.Details["n"])
+		assert.Equal(t, []any{"x"}, e.Details["reasons"])
+	}
 }
