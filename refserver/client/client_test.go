@@ -672,5 +672,5 @@ func TestParseRetryAfter(t *testing.T) {
 	} {
 		assert.Equal(t, want, parseRetryAfter(in, now), in)
 	}
-	assert.True(t, strings.HasPrefix((&APIError{Status: 404, Message: "m"}).Error(), "client: m (HTTP Not Found"))
+	assert.True(t, strings.HasPrefix((&APIError{Status: 404, Message: "m"}).Error(), "client: m (HTTP 404 Not Found"))
 }

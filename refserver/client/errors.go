@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -56,7 +57,7 @@ type APIError struct {
 	RetryAfter time.Duration
 }
 
-// Error returns "LUCID_ERR_NNNN: message (HTTP nnn, request id)".
+// Error returns "client: LUCID_ERR_NNNN: message (HTTP nnn Status Text, request id)".
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("client: ")
@@ -66,7 +67,11 @@ func (e *APIError) Error() string {
 	}
 	b.WriteString(e.Message)
 	b.WriteString(" (HTTP ")
-	b.WriteString(http.StatusText(e.Status))
+	b.WriteString(strconv.Itoa(e.Status))
+	if t := http.StatusText(e.Status); t != "" {
+		b.WriteString(" ")
+		b.WriteString(t)
+	}
 	if e.RequestID != "" {
 		b.WriteString(", request ")
 		b.WriteString(e.RequestID)
@@ -200,6 +205,9 @@ func parseError(resp *http.Response, raw []byte) *APIError {
 	e.Message = snippet(raw)
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
+	}
+	if e.Message == "" {
+		e.Message = "HTTP " + strconv.Itoa(resp.StatusCode)
 	}
 	return e
 }
