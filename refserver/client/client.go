@@ -1,11 +1,13 @@
 // Package client is the typed Go client of the Lucid Node Management API (the reference server's
 // /api/v1 routes and its health endpoints).
 //
-// Build one with New and call the route groups through its fields:
+// Build one with New and call the route groups through its fields — Nodes, Pools, PoOT,
+// Resources, Payouts — or the Health, Ready, Live and Audit methods:
 //
 //	c, err := client.New("http://localhost:8083", client.WithToken(token))
 //	node, err := c.Nodes.Create(ctx, nodemgmt.CreateNodeRequest{...})
 //	res, err := c.Nodes.Start(ctx, node.NodeID)
+//	for n, err := range c.Nodes.All(ctx, client.NodeListOptions{}) { ... } // follows cursors
 //
 // Request and response bodies are the domain types of nodemgmt, poot and payout, so a caller
 // shares one definition of a node, a pool or a proof with the server. Every failed call returns
@@ -140,7 +142,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	c.Nodes = &NodesService{c: c}
 	c.Pools = &PoolsService{c: c}
-	c.initGroups()
+	c.PoOT = &PoOTService{c: c}
+	c.Resources = &ResourcesService{c: c}
+	c.Payouts = &PayoutsService{c: c}
 	return c, nil
 }
 
