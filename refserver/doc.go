@@ -19,8 +19,9 @@
 // # Access rules
 //
 // Every /api/v1 route needs a bearer token: reads node:read, writes node:write. Worker tokens may
-// only read their own node and send its heartbeat (later: its resource reports and PoOT proofs);
-// every other route, listing nodes included, answers 403 to a worker. GET /api/v1/audit is for
+// only read their own node, send its heartbeat, read its resources, metrics and alerts, report
+// its resource samples (POST …/resources/metrics) and its PoOT proofs; every other route
+// (thresholds and allocation included, listing nodes included) answers 403 to a worker. GET /api/v1/audit is for
 // admin tokens. /health, /health/ready, /health/live and /metrics need no token.
 //
 // # Rate limits
