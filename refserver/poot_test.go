@@ -554,3 +554,27 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(b)
 }
+
+// TestPootLazyPurge: a validation more than ten minutes after the last purge drops expired
+// nonces, so a client nonce is refused within its 24-hour window and accepted again after it.
+func TestPootLazyPurge(t *testing.T) {
+	t.Parallel()
+	e := newPootEnv(t)
+	n := e.keyedNode("purge", false)
+	proof := func(nonce string) string {
+		return proofJSON(n.Answer(nonce, []byte("purge output")))
+	}
+	require.NotContains(t, reasonCodes(e.validate(n.ID, e.admin, proof("client-nonce-purge-1"))), poot.ReasonNonceReplayed)
+	e.clock.Advance(23 * time.Hour)
+	e.admin = e.token(auth.RoleAdmin, "") // tokens live an hour
+	e.must(http.StatusOK, "POST", "/api/v1/nodes/"+n.ID+"/heartbeat", e.admin, "", nil)
+	assert.Contains(t, reasonCodes(e.validate(n.ID, e.admin, proof("client-nonce-purge-1"))), poot.ReasonNonceReplayed,
+		"within 24 hours the nonce stays used, purge or not")
+	e.clock.Advance(2 * time.Hour)
+	e.admin = e.token(auth.RoleAdmin, "")
+	e.must(http.StatusOK, "POST", "/api/v1/nodes/"+n.ID+"/heartbeat", e.admin, "", nil)
+	// This validation runs the purge (the last one was over ten minutes ago) after judging.
+	e.validate(n.ID, e.admin, proof("client-nonce-purge-2"))
+	assert.NotContains(t, reasonCodes(e.validate(n.ID, e.admin, proof("client-nonce-purge-1"))), poot.ReasonNonceReplayed,
+		"after its 24 hours and a purge, the record is gone")
+}
