@@ -24,8 +24,11 @@ const (
 		(?, 'cpu', ?, 1, ?, ?, ?), (?, 'memory', ?, 1, ?, ?, ?), (?, 'disk', ?, 1, ?, ?, ?), (?, 'network', ?, 1, ?, ?, ?)
 		ON CONFLICT (node_id, metric, hour) DO UPDATE SET count = count + 1, sum = sum + excluded.sum,
 			min = MIN(min, excluded.min), max = MAX(max, excluded.max)`
-	qLatestSample = `SELECT sample FROM resource_latest WHERE node_id = ?`
-	qAggHourly    = `SELECT (hour / ?) * ? AS b, SUM(count), SUM(sum), MIN(min), MAX(max) FROM resource_hourly
+	qLatestSample  = `SELECT sample FROM resource_latest WHERE node_id = ?`
+	qGetThresholds = `SELECT thresholds, updated_at, updated_by FROM resource_thresholds WHERE node_id = ?`
+	qGetAllocation = `SELECT cpu_percent, memory_bytes, disk_bytes, network_mbps, allocated_at, allocated_by
+		FROM resource_allocations WHERE node_id = ?`
+	qAggHourly = `SELECT (hour / ?) * ? AS b, SUM(count), SUM(sum), MIN(min), MAX(max) FROM resource_hourly
 		WHERE node_id = ? AND metric = ? AND hour >= ? AND hour < ? GROUP BY b ORDER BY b`
 	qActiveAlerts = `SELECT ` + alertCols + ` FROM resource_alerts WHERE node_id = ? AND cleared_at IS NULL ORDER BY resource`
 	alertCols     = `id, node_id, resource, level, value, threshold, raised_at, cleared_at`
@@ -234,8 +237,11 @@ func (s *Store) GetThresholds(ctx context.Context, nodeID string) (*nodemgmt.Thr
 		doc, by string
 		at      int64
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT thresholds, updated_at, updated_by FROM resource_thresholds WHERE node_id = ?`, nodeID).
-		Scan(&doc, &at, &by)
+	st, err := s.rst.get(ctx, qGetThresholds)
+	if err != nil {
+		return nil, internal("get thresholds", err)
+	}
+	err = st.QueryRowContext(ctx, nodeID).Scan(&doc, &at, &by)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -383,9 +389,11 @@ func (s *Store) SwapAlert(ctx context.Context, nodeID string, r nodemgmt.Resourc
 func (s *Store) GetAllocation(ctx context.Context, nodeID string) (*nodemgmt.Allocation, error) {
 	a := nodemgmt.Allocation{NodeID: nodeID}
 	var at int64
-	err := s.r.QueryRowContext(ctx, `SELECT cpu_percent, memory_bytes, disk_bytes, network_mbps, allocated_at, allocated_by
-		FROM resource_allocations WHERE node_id = ?`, nodeID).
-		Scan(&a.CPUPercent, &a.MemoryBytes, &a.DiskBytes, &a.NetworkMbps, &at, &a.AllocatedBy)
+	st, err := s.rst.get(ctx, qGetAllocation)
+	if err != nil {
+		return nil, internal("get allocation", err)
+	}
+	err = st.QueryRowContext(ctx, nodeID).Scan(&a.CPUPercent, &a.MemoryBytes, &a.DiskBytes, &a.NetworkMbps, &at, &a.AllocatedBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
