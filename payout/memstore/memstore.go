@@ -212,15 +212,20 @@ func (m *Store) UpdatePayout(_ context.Context, u payout.PayoutUpdate) (payout.P
 func (m *Store) ListActive(_ context.Context, after string, limit int) ([]payout.Payout, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []payout.Payout
-	for _, p := range m.payouts {
-		if !p.Stage.Terminal() && p.PayoutID > after {
-			out = append(out, clonePayout(p))
+	// Sort ids first and copy only the page: pollers asking for one payout stay cheap.
+	var ids []string
+	for id, p := range m.payouts {
+		if !p.Stage.Terminal() && id > after {
+			ids = append(ids, id)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].PayoutID < out[j].PayoutID })
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+	slices.Sort(ids)
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
+	out := make([]payout.Payout, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, clonePayout(m.payouts[id]))
 	}
 	return out, nil
 }

@@ -33,7 +33,9 @@ const (
 	transaction_hash = ?, batch_id = ?, epoch_id = ?, scheduled_at = ?, processed_at = ?, completed_at = ?, error_message = ?,
 	chain_state = ?, block_number = ?, tx_attempts = ?, errors = ?, next_attempt_at = ?, created_at = ?, updated_at = ?,
 	version = ?, status = ? WHERE payout_id = ? AND version = ?`
-	qGetPayout = `SELECT ` + payoutCols + ` FROM payouts WHERE payout_id = ?`
+	qGetPayout     = `SELECT ` + payoutCols + ` FROM payouts WHERE payout_id = ?`
+	qPayoutVersion = `SELECT version FROM payouts WHERE payout_id = ?`
+	qBatchExists   = `SELECT 1 FROM payout_batches WHERE batch_id = ?`
 
 	batchCols     = `batch_id, status, priority, scheduled_at, notification_url, content_hash, payout_count, totals, created_at, finished_at, notified_at, notify_attempts, notify_error, version`
 	qInsertBatch  = `INSERT INTO payout_batches (` + batchCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -86,6 +88,47 @@ func (s *Store) scanPayout(row scanner) (payout.Payout, error) {
 	return p, nil
 }
 
+// Statements are parsed once and kept (SQLite's parser was a third of the processor's CPU):
+// reads through the read pool's cache, writes through the writer's. A write statement is
+// prepared before its transaction begins (warm), because preparing takes the writer's only
+// connection; inside the transaction it is bound to the transaction (texec, tqrow).
+
+func (s *Store) qrow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st, err := s.rst.get(ctx, q); err == nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.r.QueryRowContext(ctx, q, args...)
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.rst.get(ctx, q)
+	if err != nil {
+		return s.r.QueryContext(ctx, q, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// warm prepares write statements outside any transaction; failures only cost a parse later.
+func (s *Store) warm(ctx context.Context, qs ...string) {
+	for _, q := range qs {
+		_, _ = s.wst.get(ctx, q)
+	}
+}
+
+func (s *Store) texec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if st := s.wst.lookup(q); st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, q, args...)
+}
+
+func (s *Store) tqrow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	if st := s.wst.lookup(q); st != nil {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, q, args...)
+}
+
 // fromMicrosOrZero keeps the zero time zero (micros of time.Time{} is a large negative number
 // that round-trips, but only if it is not mistaken for a real instant elsewhere).
 func fromMicrosOrZero(v int64) time.Time {
@@ -132,8 +175,9 @@ func (s *Store) CreateBatch(ctx context.Context, b payout.Batch, ps []payout.Pay
 	if err != nil {
 		return err
 	}
+	s.warm(ctx, qInsertBatch, qInsertPayoutsChunk)
 	return s.write(ctx, "create batch", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, qInsertBatch, append([]any{b.BatchID}, bargs...)...); err != nil {
+		if _, err := s.texec(ctx, tx, qInsertBatch, append([]any{b.BatchID}, bargs...)...); err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("batch %s: %w", b.BatchID, payout.ErrConflict)
 			}
@@ -169,7 +213,7 @@ func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, ps []payout.Payou
 		if n < payoutRowsPerInsert {
 			q = qInsertPayoutN(n)
 		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := s.texec(ctx, tx, q, args...); err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("payouts: %w", payout.ErrConflict)
 			}
@@ -182,7 +226,7 @@ func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, ps []payout.Payou
 
 // GetBatch implements payout.Store.
 func (s *Store) GetBatch(ctx context.Context, id string) (payout.Batch, error) {
-	b, err := scanBatch(s.r.QueryRowContext(ctx, qGetBatch, id))
+	b, err := scanBatch(s.qrow(ctx, qGetBatch, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return payout.Batch{}, fmt.Errorf("batch %s: %w", id, payout.ErrNotFound)
 	}
@@ -199,8 +243,9 @@ func (s *Store) UpdateBatch(ctx context.Context, b payout.Batch, expect int64) (
 	if err != nil {
 		return payout.Batch{}, err
 	}
+	s.warm(ctx, qUpdateBatch, qBatchExists)
 	err = s.write(ctx, "update batch", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, qUpdateBatch, append(args, b.BatchID, expect)...)
+		res, err := s.texec(ctx, tx, qUpdateBatch, append(args, b.BatchID, expect)...)
 		if err != nil {
 			return internal("update batch", err)
 		}
@@ -208,7 +253,7 @@ func (s *Store) UpdateBatch(ctx context.Context, b payout.Batch, expect int64) (
 			return nil
 		}
 		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM payout_batches WHERE batch_id = ?`, b.BatchID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+		if err := s.tqrow(ctx, tx, qBatchExists, b.BatchID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("batch %s: %w", b.BatchID, payout.ErrNotFound)
 		}
 		return fmt.Errorf("batch %s version moved from %d: %w", b.BatchID, expect, payout.ErrConflict)
@@ -235,7 +280,7 @@ func normBatch(b payout.Batch) payout.Batch {
 
 // ListOpenBatches implements payout.Store.
 func (s *Store) ListOpenBatches(ctx context.Context, maxNotify int) ([]payout.Batch, error) {
-	rows, err := s.r.QueryContext(ctx, qOpenBatches)
+	rows, err := s.query(ctx, qOpenBatches)
 	if err != nil {
 		return nil, internal("list open batches", err)
 	}
@@ -258,7 +303,7 @@ func (s *Store) ListOpenBatches(ctx context.Context, maxNotify int) ([]payout.Ba
 
 // GetPayout implements payout.Store.
 func (s *Store) GetPayout(ctx context.Context, id string) (payout.Payout, error) {
-	p, err := s.scanPayout(s.r.QueryRowContext(ctx, qGetPayout, id))
+	p, err := s.scanPayout(s.qrow(ctx, qGetPayout, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return payout.Payout{}, fmt.Errorf("payout %s: %w", id, payout.ErrNotFound)
 	}
@@ -282,20 +327,21 @@ func (s *Store) txArgs(t payout.TxRecord) []any {
 func (s *Store) UpdatePayout(ctx context.Context, u payout.PayoutUpdate) (payout.Payout, error) {
 	p := u.Payout
 	p.Version = u.ExpectVersion + 1
+	s.warm(ctx, qUpdatePayout, qPayoutVersion, qInsertTx, qUpdateTx, qInsertLedger)
 	err := s.write(ctx, "update payout", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, qUpdatePayout, append(s.payoutArgs(p), p.PayoutID, u.ExpectVersion)...)
+		res, err := s.texec(ctx, tx, qUpdatePayout, append(s.payoutArgs(p), p.PayoutID, u.ExpectVersion)...)
 		if err != nil {
 			return internal("update payout", err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			var v int64
-			if err := tx.QueryRowContext(ctx, `SELECT version FROM payouts WHERE payout_id = ?`, p.PayoutID).Scan(&v); errors.Is(err, sql.ErrNoRows) {
+			if err := s.tqrow(ctx, tx, qPayoutVersion, p.PayoutID).Scan(&v); errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("payout %s: %w", p.PayoutID, payout.ErrNotFound)
 			}
 			return fmt.Errorf("payout %s version %d, expected %d: %w", p.PayoutID, v, u.ExpectVersion, payout.ErrConflict)
 		}
 		if t := u.NewTx; t != nil {
-			if _, err := tx.ExecContext(ctx, qInsertTx, append([]any{t.TxID, p.PayoutID}, s.txArgs(*t)...)...); err != nil {
+			if _, err := s.texec(ctx, tx, qInsertTx, append([]any{t.TxID, p.PayoutID}, s.txArgs(*t)...)...); err != nil {
 				if isUnique(err) {
 					return fmt.Errorf("tx %s: %w", t.TxID, payout.ErrConflict)
 				}
@@ -303,7 +349,7 @@ func (s *Store) UpdatePayout(ctx context.Context, u payout.PayoutUpdate) (payout
 			}
 		}
 		for _, t := range u.TxUpdates {
-			res, err := tx.ExecContext(ctx, qUpdateTx, append(s.txArgs(t), t.TxID, p.PayoutID)...)
+			res, err := s.texec(ctx, tx, qUpdateTx, append(s.txArgs(t), t.TxID, p.PayoutID)...)
 			if err != nil {
 				return internal("update tx", err)
 			}
@@ -311,7 +357,7 @@ func (s *Store) UpdatePayout(ctx context.Context, u payout.PayoutUpdate) (payout
 				return fmt.Errorf("tx %s of payout %s: %w", t.TxID, p.PayoutID, payout.ErrNotFound)
 			}
 		}
-		return insertLedger(ctx, tx, u.Ledger)
+		return s.insertLedger(ctx, tx, u.Ledger)
 	})
 	if err != nil {
 		return payout.Payout{}, err
@@ -333,9 +379,9 @@ func normPayout(p payout.Payout) payout.Payout {
 	return p
 }
 
-func insertLedger(ctx context.Context, tx *sql.Tx, ls []payout.LedgerEntry) error {
+func (s *Store) insertLedger(ctx context.Context, tx *sql.Tx, ls []payout.LedgerEntry) error {
 	for _, l := range ls {
-		if _, err := tx.ExecContext(ctx, qInsertLedger, l.NodeID, string(l.Currency), string(l.Kind), l.Minor, l.EpochID, l.PayoutID, micros(l.At)); err != nil {
+		if _, err := s.texec(ctx, tx, qInsertLedger, l.NodeID, string(l.Currency), string(l.Kind), l.Minor, l.EpochID, l.PayoutID, micros(l.At)); err != nil {
 			return internal("insert ledger", err)
 		}
 	}
@@ -343,7 +389,7 @@ func insertLedger(ctx context.Context, tx *sql.Tx, ls []payout.LedgerEntry) erro
 }
 
 func (s *Store) queryPayouts(ctx context.Context, op, q string, args ...any) ([]payout.Payout, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, internal(op, err)
 	}
@@ -405,7 +451,7 @@ func (s *Store) ListPayouts(ctx context.Context, f payout.PayoutFilter) (payout.
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
 	var pg payout.PayoutPage
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM payouts`+cond, args...).Scan(&pg.Total); err != nil {
+	if err := s.qrow(ctx, `SELECT COUNT(*) FROM payouts`+cond, args...).Scan(&pg.Total); err != nil {
 		return pg, internal("count payouts", err)
 	}
 	limit := f.Limit
@@ -443,7 +489,7 @@ func (s *Store) ListPayouts(ctx context.Context, f payout.PayoutFilter) (payout.
 }
 
 func (s *Store) queryTxs(ctx context.Context, op, q string, args ...any) ([]payout.TxRecord, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, internal(op, err)
 	}
@@ -503,7 +549,7 @@ func (s *Store) GetSchedule(ctx context.Context) (payout.Schedule, error) {
 		cur                string
 		next, updated      int64
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT `+scheduleCols+` FROM payout_schedule WHERE id = 1`).
+	err := s.qrow(ctx, `SELECT `+scheduleCols+` FROM payout_schedule WHERE id = 1`).
 		Scan(&enabled, &interval, &pool, &mn, &cur, &next, &updated, &sc.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return payout.Schedule{}, fmt.Errorf("schedule: %w", payout.ErrNotFound)
@@ -532,14 +578,14 @@ func (s *Store) SetSchedule(ctx context.Context, sc payout.Schedule, expect int6
 	}
 	err := s.write(ctx, "set schedule", func(tx *sql.Tx) error {
 		var cur int64
-		err := tx.QueryRowContext(ctx, `SELECT version FROM payout_schedule WHERE id = 1`).Scan(&cur)
+		err := s.tqrow(ctx, tx, `SELECT version FROM payout_schedule WHERE id = 1`).Scan(&cur)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return internal("set schedule", err)
 		}
 		if cur != expect {
 			return fmt.Errorf("schedule version %d, expected %d: %w", cur, expect, payout.ErrConflict)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO payout_schedule (id, `+scheduleCols+`) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err = s.texec(ctx, tx, `INSERT INTO payout_schedule (id, `+scheduleCols+`) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET enabled = excluded.enabled, interval_us = excluded.interval_us,
 		reward_pool_minor = excluded.reward_pool_minor, minimum_payout_minor = excluded.minimum_payout_minor,
 		currency = excluded.currency, next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, version = excluded.version`,
@@ -568,7 +614,7 @@ func (s *Store) CommitEpoch(ctx context.Context, e payout.EpochRecord, ledger []
 		return fmt.Errorf("encode payout ids: %w", err)
 	}
 	return s.write(ctx, "commit epoch", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO payout_epochs (`+epochCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := s.texec(ctx, tx, `INSERT INTO payout_epochs (`+epochCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.EpochID, string(e.Currency), micros(e.Start), micros(e.End), e.Pool, e.CarryIn, e.Distributed,
 			e.RemainderUnits, e.CarryOut, string(shares), string(ids), micros(e.CreatedAt))
 		if err != nil {
@@ -577,7 +623,7 @@ func (s *Store) CommitEpoch(ctx context.Context, e payout.EpochRecord, ledger []
 			}
 			return internal("insert epoch", err)
 		}
-		if err := insertLedger(ctx, tx, ledger); err != nil {
+		if err := s.insertLedger(ctx, tx, ledger); err != nil {
 			return err
 		}
 		return s.insertPayouts(ctx, tx, ps)
@@ -607,7 +653,7 @@ func scanEpoch(row scanner) (payout.EpochRecord, error) {
 
 // GetEpoch implements payout.Store.
 func (s *Store) GetEpoch(ctx context.Context, id string) (payout.EpochRecord, error) {
-	e, err := scanEpoch(s.r.QueryRowContext(ctx, `SELECT `+epochCols+` FROM payout_epochs WHERE epoch_id = ?`, id))
+	e, err := scanEpoch(s.qrow(ctx, `SELECT `+epochCols+` FROM payout_epochs WHERE epoch_id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, fmt.Errorf("epoch %s: %w", id, payout.ErrNotFound)
 	}
@@ -619,7 +665,7 @@ func (s *Store) GetEpoch(ctx context.Context, id string) (payout.EpochRecord, er
 
 // LatestEpoch implements payout.Store.
 func (s *Store) LatestEpoch(ctx context.Context, c payout.Currency) (payout.EpochRecord, error) {
-	e, err := scanEpoch(s.r.QueryRowContext(ctx, `SELECT `+epochCols+` FROM payout_epochs WHERE currency = ?
+	e, err := scanEpoch(s.qrow(ctx, `SELECT `+epochCols+` FROM payout_epochs WHERE currency = ?
 	ORDER BY end_at DESC, epoch_id DESC LIMIT 1`, string(c)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, fmt.Errorf("epoch in %s: %w", c, payout.ErrNotFound)
@@ -632,7 +678,7 @@ func (s *Store) LatestEpoch(ctx context.Context, c payout.Currency) (payout.Epoc
 
 // LedgerBalances implements payout.Store.
 func (s *Store) LedgerBalances(ctx context.Context, c payout.Currency) ([]payout.LedgerBalance, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT node_id,
+	rows, err := s.query(ctx, `SELECT node_id,
 	SUM(CASE kind WHEN 'owed' THEN minor ELSE 0 END),
 	SUM(CASE kind WHEN 'paid' THEN minor WHEN 'reversal' THEN -minor ELSE 0 END)
 	FROM payout_ledger WHERE currency = ? GROUP BY node_id ORDER BY node_id`, string(c))
@@ -657,7 +703,7 @@ func (s *Store) LedgerBalances(ctx context.Context, c payout.Currency) ([]payout
 // SetWallet implements payout.WalletStore; the address is sealed.
 func (s *Store) SetWallet(ctx context.Context, w payout.Wallet) error {
 	return s.write(ctx, "set wallet", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO node_wallets (node_id, currency, address, updated_at) VALUES (?, ?, ?, ?)
+		_, err := s.texec(ctx, tx, `INSERT INTO node_wallets (node_id, currency, address, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (node_id, currency) DO UPDATE SET address = excluded.address, updated_at = excluded.updated_at`,
 			w.NodeID, string(w.Currency), s.sealer.Seal([]byte(w.Address), aadWallet(w.NodeID, w.Currency)), micros(w.UpdatedAt))
 		if err != nil {
@@ -688,7 +734,7 @@ func (s *Store) scanWallet(row scanner) (payout.Wallet, error) {
 
 // GetWallet implements payout.WalletStore.
 func (s *Store) GetWallet(ctx context.Context, nodeID string, c payout.Currency) (payout.Wallet, error) {
-	w, err := s.scanWallet(s.r.QueryRowContext(ctx, `SELECT node_id, currency, address, updated_at FROM node_wallets
+	w, err := s.scanWallet(s.qrow(ctx, `SELECT node_id, currency, address, updated_at FROM node_wallets
 	WHERE node_id = ? AND currency = ?`, nodeID, string(c)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return w, fmt.Errorf("wallet of %s in %s: %w", nodeID, c, payout.ErrNotFound)
@@ -701,7 +747,7 @@ func (s *Store) GetWallet(ctx context.Context, nodeID string, c payout.Currency)
 
 // ListWallets implements payout.WalletStore.
 func (s *Store) ListWallets(ctx context.Context, c payout.Currency) ([]payout.Wallet, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT node_id, currency, address, updated_at FROM node_wallets
+	rows, err := s.query(ctx, `SELECT node_id, currency, address, updated_at FROM node_wallets
 	WHERE currency = ? ORDER BY node_id`, string(c))
 	if err != nil {
 		return nil, internal("list wallets", err)
