@@ -327,3 +327,59 @@ func TestPayoutsUnavailableWithoutStore(t *testing.T) {
 
 // nodeOnly hides every method but nodemgmt.Store's.
 type nodeOnly struct{ nodemgmt.Store }
+
+// TestScheduledEpochPaysEligibleNodes: the scheduler plans an epoch from the node registry's
+// PoOT scores and the nodes' wallets, and the processor pays it on the simulator: only eligible
+// nodes are paid, in proportion to their scores, the pool split to the last unit.
+func TestScheduledEpochPaysEligibleNodes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := serveSQLite(t, filepath.Join(dir, "lucid.db"), func(c *Config) {
+		fastChain(dir)(c)
+		c.Payout.ScheduleTick = 30 * time.Millisecond
+	})
+	defer s.stop(t)
+	ctx := context.Background()
+	admin, err := s.srv.Authority().Issue(auth.RoleAdmin, "", time.Hour)
+	require.NoError(t, err)
+	type spec struct {
+		name   string
+		score  float64
+		wallet bool
+	}
+	specs := []spec{{"epoch-a", 80, true}, {"epoch-b", 70, true}, {"epoch-c", 50, true}, {"epoch-d", 99, false}}
+	ids := map[string]string{}
+	for _, sp := range specs {
+		var n nodemgmt.Node
+		require.Equal(t, http.StatusCreated, httpCall(t, "POST", s.base+"/api/v1/nodes", admin, nodeBody(sp.name, ""), &n))
+		require.Equal(t, http.StatusOK, httpCall(t, "POST", s.base+"/api/v1/nodes/"+n.NodeID+"/start", admin, "", nil))
+		require.Equal(t, http.StatusOK, httpCall(t, "POST", s.base+"/api/v1/nodes/"+n.NodeID+"/heartbeat", admin, "", nil))
+		require.NoError(t, s.srv.Service().SetPootScore(ctx, n.NodeID, sp.score))
+		if sp.wallet {
+			require.Equal(t, http.StatusOK, httpCall(t, "PUT", s.base+"/api/v1/nodes/"+n.NodeID+"/wallet", admin,
+				`{"wallet_address":"`+trontest.NewAccount(sp.name).Address+`"}`, nil))
+		}
+		ids[sp.name] = n.NodeID
+	}
+	past := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
+	require.Equal(t, http.StatusOK, httpCall(t, "POST", s.base+"/api/v1/nodes/payouts/schedule", admin,
+		`{"enabled":true,"interval":"1h","reward_pool":"15","minimum_payout":"1","next_run_at":"`+past+`"}`, nil))
+	sim := s.srv.pay.sim
+	var hist payout.PayoutListResponse
+	require.Eventually(t, func() bool {
+		hist = payout.PayoutListResponse{}
+		require.Equal(t, http.StatusOK, httpCall(t, "GET", s.base+"/api/v1/nodes/payouts/history?status=completed", admin, "", &hist))
+		return hist.Pagination.Total == 2
+	}, 20*time.Second, 50*time.Millisecond)
+	// 15 USDT split 80:70 between the two eligible nodes.
+	assert.Equal(t, int64(8_000_000), sim.BalanceOf(trontest.NewAccount("epoch-a").Address))
+	assert.Equal(t, int64(7_000_000), sim.BalanceOf(trontest.NewAccount("epoch-b").Address))
+	assert.Zero(t, sim.BalanceOf(trontest.NewAccount("epoch-c").Address), "below the PoOT threshold")
+	for _, p := range hist.Payouts {
+		assert.NotEmpty(t, p.EpochID)
+		assert.Contains(t, []string{ids["epoch-a"], ids["epoch-b"]}, p.NodeID)
+	}
+	var rep payout.AuditReport
+	require.Equal(t, http.StatusOK, httpCall(t, "GET", s.base+"/api/v1/nodes/payouts/audit", admin, "", &rep))
+	assert.Empty(t, rep.Violations)
+}
