@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
 	"github.com/hamigames/lucid-node-management/payout"
+	"github.com/hamigames/lucid-node-management/payout/tron"
 	"github.com/hamigames/lucid-node-management/payout/tron/trontest"
 	"github.com/hamigames/lucid-node-management/refserver/auth"
 	"github.com/hamigames/lucid-node-management/storage/memory"
@@ -382,4 +385,60 @@ func TestScheduledEpochPaysEligibleNodes(t *testing.T) {
 	var rep payout.AuditReport
 	require.Equal(t, http.StatusOK, httpCall(t, "GET", s.base+"/api/v1/nodes/payouts/audit", admin, "", &rep))
 	assert.Empty(t, rep.Violations)
+}
+
+// TestTwoReplicasShareOneProcessor: two servers on one store run the payout loops under leases;
+// a batch submitted to either is paid exactly once, and the loops stop cleanly on shutdown
+// (which releases the leases).
+func TestTwoReplicasShareOneProcessor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, err := trontest.NewServer(trontest.WithBlockInterval(40 * time.Millisecond))
+	require.NoError(t, err)
+	defer sim.Close()
+	payer := trontest.NewAccount("replica-payer")
+	require.NoError(t, sim.Mint(payer.Address, 1<<50))
+	cl, err := tron.NewClient(tron.Config{Endpoint: sim.Addr(), Contract: sim.Contract(), PrivateKeyHex: payer.PrivateKeyHex, Confirmations: 2})
+	require.NoError(t, err)
+	defer cl.Close()
+	store := memory.New()
+	var servers []*Server
+	var stops []func()
+	for i := range 2 {
+		cfg := testConfig()
+		fastChain("")(&cfg)
+		srv, err := New(cfg, Deps{Store: store, Chain: cl, ChainLister: sim.Lister(payer.Address), Holder: fmt.Sprintf("replica-%d", i),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		require.NoError(t, err)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		c, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(c, ln) }()
+		servers = append(servers, srv)
+		stops = append(stops, func() { cancel(); require.NoError(t, <-done) })
+	}
+	e := &env{t: t, srv: servers[1]}
+	e.admin = e.token(auth.RoleAdmin, "")
+	body, _ := batchBody("batch_replicas", 20)
+	e.must(http.StatusAccepted, "POST", "/api/v1/nodes/payouts/batch", e.admin, body, nil)
+	require.Eventually(t, func() bool {
+		var st payout.BatchResponse
+		e.must(http.StatusOK, "GET", "/api/v1/nodes/payouts/batch/batch_replicas", e.admin, "", &st)
+		return st.Status == payout.BatchCompleted
+	}, 20*time.Second, 30*time.Millisecond)
+	assert.Len(t, sim.Paid(), 20)
+	held, err := store.AcquireLease(ctx, payoutProcessorLease, "intruder", time.Now(), time.Minute)
+	require.NoError(t, err)
+	assert.False(t, held, "one replica holds the processor lease")
+	rep, err := servers[0].PayoutAudit(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Violations)
+	assert.Equal(t, 20, rep.Completed)
+	for _, stop := range stops {
+		stop()
+	}
+	held, err = store.AcquireLease(ctx, payoutProcessorLease, "intruder", time.Now(), time.Minute)
+	require.NoError(t, err)
+	assert.True(t, held, "shutdown released the lease")
 }
