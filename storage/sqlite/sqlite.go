@@ -9,8 +9,8 @@
 //
 // The schema is embedded and versioned: migrations/NNNN_name.sql files are applied in order at
 // Open, each once, in its own transaction, and recorded in schema_migrations. Version numbers
-// are reserved per domain: 0001 nodes, pools, audit, leases, meta; 0002 PoOT; 0003 payouts;
-// 0004 resources.
+// follow the order the domains landed in: 0001 nodes, pools, audit, leases, meta; 0002 node
+// uptime; 0003 PoOT; 0004 payouts; 0005 resources. A new change is a new file with the next number.
 //
 // A node's hardware_info (MAC addresses, hardware signature) and public_key are sealed with
 // storage/seal under the operator's key; the key check value in the meta table makes Open fail
