@@ -50,7 +50,8 @@ type Client struct {
 	contractB58 string
 	log         *slog.Logger
 
-	ts *stamper // behind a pointer so Client's value methods copy no lock
+	ts   *stamper    // behind a pointer so Client's value methods copy no lock
+	head *headSource // likewise
 	// apiKey is sent as TRON-PRO-API-KEY; Format/String never print it.
 	apiKey string
 }
@@ -86,6 +87,7 @@ func NewClient(cfg Config) (*Client, error) {
 		contractB58: contract.String(),
 		log:         cfg.Logger,
 		ts:          new(stamper),
+		head:        new(headSource),
 	}
 	c.fromB58 = c.from.String()
 	if c.log == nil {
@@ -492,12 +494,11 @@ func (c *Client) Status(ctx context.Context, txID string) (payout.TxStatus, erro
 		}
 		return payout.TxStatus{State: payout.TxNotFound}, nil
 	}
-	head, err := c.gc.GetNowBlockCtx(rctx)
+	head, err := c.head.get(rctx, c.gc.GetNowBlockCtx)
 	if err != nil {
 		return payout.TxStatus{}, transient("status", err)
 	}
-	headNum := head.GetBlockHeader().GetRawData().GetNumber()
-	st := payout.TxStatus{BlockNumber: info.GetBlockNumber(), Confirmations: headNum - info.GetBlockNumber() + 1}
+	st := payout.TxStatus{BlockNumber: info.GetBlockNumber(), Confirmations: head.num - info.GetBlockNumber() + 1}
 	if st.Confirmations < 1 {
 		// The node that answered the head is behind the one that answered the receipt.
 		st.Confirmations = 1
@@ -528,15 +529,11 @@ func (c *Client) Status(ctx context.Context, txID string) (payout.TxStatus, erro
 func (c *Client) Now(ctx context.Context) (time.Time, error) {
 	rctx, cancel := c.rpcCtx(ctx)
 	defer cancel()
-	b, err := c.gc.GetNowBlockCtx(rctx)
+	head, err := c.head.get(rctx, c.gc.GetNowBlockCtx)
 	if err != nil {
 		return time.Time{}, transient("now", err)
 	}
-	ts := b.GetBlockHeader().GetRawData().GetTimestamp()
-	if ts <= 0 {
-		return time.Time{}, transient("now", errors.New("node returned a head block without timestamp"))
-	}
-	return time.UnixMilli(ts).UTC(), nil
+	return time.UnixMilli(head.ts).UTC(), nil
 }
 
 // Balance is the payer's USDT balance.

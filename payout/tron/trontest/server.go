@@ -257,6 +257,11 @@ type block struct {
 	id  [32]byte
 	ts  int64 // ms
 	txs []*txEntry
+	// ext is the block as GetNowBlock2/GetBlockByNum2 answer it, built once when the block is
+	// sealed (a block never changes afterwards): clients ask for the head on every receipt
+	// lookup, and rebuilding a block of hundreds of transactions each time dominated the node.
+	// It is shared between answers and must not be modified.
+	ext *api.BlockExtention
 }
 
 // Server is an in-process TRON node. It is safe for concurrent use.
@@ -270,7 +275,10 @@ type Server struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 
-	mu       sync.Mutex
+	// mu guards the chain state. Lookups (head, receipts, balances) take it shared, so a
+	// payout processor polling hundreds of transactions does not queue behind broadcasts and
+	// block production; only changes take it exclusively.
+	mu       sync.RWMutex
 	rng      *rand.Rand
 	blocks   []*block // index = number
 	balances map[[21]byte]int64
@@ -384,6 +392,7 @@ func NewServer(opts ...Option) (*Server, error) {
 	genesis := &block{num: 0, ts: o.genesis.UnixMilli()}
 	genesis.id = blockID(0, sha256.Sum256([]byte("trontest genesis")))
 	s.blocks = []*block{genesis}
+	genesis.ext = s.blockExt(genesis)
 	api.RegisterWalletServer(s.grpc, s)
 	s.wg.Add(1)
 	go func() {
@@ -459,15 +468,15 @@ func (s *Server) BalanceOf(addr string) int64 {
 	if err != nil {
 		return 0
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return s.balances[a]
 }
 
 // Head is the head block number and its timestamp.
 func (s *Server) Head() (int64, time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	h := s.blocks[len(s.blocks)-1]
 	return h.num, time.UnixMilli(h.ts).UTC()
 }
@@ -568,6 +577,7 @@ func (s *Server) produceLocked() int64 {
 	h.Sum(sum[:0])
 	b.id = blockID(b.num, sum)
 	s.blocks = append(s.blocks, b)
+	b.ext = s.blockExt(b)
 	return b.num
 }
 
@@ -603,8 +613,8 @@ func (s *Server) energyFor(to [21]byte) int64 {
 // Transactions lists every broadcast the node accepted (including dropped and expired ones),
 // in acceptance order.
 func (s *Server) Transactions() []Tx {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	out := make([]Tx, 0, len(s.order))
 	for _, e := range s.order {
 		out = append(out, e.public())
@@ -618,8 +628,8 @@ func (s *Server) Transaction(txID string) (Tx, bool) {
 	if err != nil || len(id) != 32 {
 		return Tx{}, false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	for _, e := range s.order {
 		if bytes.Equal(e.id[:], id) {
 			return e.public(), true
@@ -665,23 +675,23 @@ func (e *txEntry) public() Tx {
 
 // GetNowBlock answers the head block.
 func (s *Server) GetNowBlock(context.Context, *api.EmptyMessage) (*core.Block, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	b := s.blocks[len(s.blocks)-1]
 	return &core.Block{BlockHeader: s.header(b), Transactions: txList(b)}, nil
 }
 
 // GetNowBlock2 answers the head block with its id.
 func (s *Server) GetNowBlock2(context.Context, *api.EmptyMessage) (*api.BlockExtention, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.blockExt(s.blocks[len(s.blocks)-1]), nil
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.blocks[len(s.blocks)-1].ext, nil
 }
 
 // GetBlockByNum answers a block by number (an empty block when unknown, as TRON does).
 func (s *Server) GetBlockByNum(_ context.Context, m *api.NumberMessage) (*core.Block, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if m.GetNum() < 0 || m.GetNum() >= int64(len(s.blocks)) {
 		return &core.Block{}, nil
 	}
@@ -691,12 +701,12 @@ func (s *Server) GetBlockByNum(_ context.Context, m *api.NumberMessage) (*core.B
 
 // GetBlockByNum2 answers a block by number with its id.
 func (s *Server) GetBlockByNum2(_ context.Context, m *api.NumberMessage) (*api.BlockExtention, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if m.GetNum() < 0 || m.GetNum() >= int64(len(s.blocks)) {
 		return &api.BlockExtention{}, nil
 	}
-	return s.blockExt(s.blocks[m.GetNum()]), nil
+	return s.blocks[m.GetNum()].ext, nil
 }
 
 func (s *Server) header(b *block) *core.BlockHeader {
@@ -877,8 +887,8 @@ func (s *Server) TriggerConstantContract(_ context.Context, ct *core.TriggerSmar
 	if err != nil {
 		return failedExt(api.Return_CONTRACT_VALIDATE_ERROR, err.Error()), nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	ext := &api.TransactionExtention{Result: &api.Return{Result: true, Code: api.Return_SUCCESS}}
 	switch {
 	case bytes.Equal(c.sel, selBalanceOf):
@@ -907,8 +917,8 @@ func (s *Server) EstimateEnergy(_ context.Context, ct *core.TriggerSmartContract
 	if err != nil {
 		return &api.EstimateEnergyMessage{Result: &api.Return{Result: false, Code: api.Return_CONTRACT_VALIDATE_ERROR, Message: []byte(err.Error())}}, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if bytes.Equal(c.sel, selTransfer) && (!c.amountOK || s.balances[c.owner] < c.amount) {
 		return &api.EstimateEnergyMessage{Result: &api.Return{Result: false, Code: api.Return_CONTRACT_EXE_ERROR, Message: []byte("REVERT opcode executed")}}, nil
 	}
@@ -931,6 +941,12 @@ func (s *Server) BroadcastTransaction(ctx context.Context, tx *core.Transaction)
 		return bcast(api.Return_OTHER_ERROR, err.Error()), nil
 	}
 	id := sha256.Sum256(rawBytes)
+	// The checks that need no chain state (above all the signature recovery, the costliest
+	// step) run before taking the lock, so concurrent broadcasts verify in parallel; their
+	// verdict is given after the duplicate check, in java-tron's order.
+	ct, refused := validateSigned(tx, raw, id)
+	pooled := proto.Clone(tx).(*core.Transaction)
+	pooled.Ret = nil
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -938,22 +954,8 @@ func (s *Server) BroadcastTransaction(ctx context.Context, tx *core.Transaction)
 		e.broadcasts++
 		return bcast(api.Return_DUP_TRANSACTION_ERROR, "Dup transaction."), nil
 	}
-	if len(raw.GetContract()) != 1 || raw.GetContract()[0].GetType() != core.Transaction_Contract_TriggerSmartContract {
-		return bcast(api.Return_CONTRACT_VALIDATE_ERROR, "contract size should be exactly 1, a TriggerSmartContract"), nil
-	}
-	ct := new(core.TriggerSmartContract)
-	if err := raw.GetContract()[0].GetParameter().UnmarshalTo(ct); err != nil {
-		return bcast(api.Return_CONTRACT_VALIDATE_ERROR, "bad TriggerSmartContract parameter"), nil
-	}
-	if len(tx.GetSignature()) != 1 {
-		return bcast(api.Return_SIGERROR, "expected exactly one signature"), nil
-	}
-	signer, err := recoverSigner(id[:], tx.GetSignature()[0])
-	if err != nil {
-		return bcast(api.Return_SIGERROR, "Validate signature error: "+err.Error()), nil
-	}
-	if !bytes.Equal(signer[:], ct.GetOwnerAddress()) {
-		return bcast(api.Return_SIGERROR, "Validate signature error: "+encodeAddr(signer)+" is signed by another key than the owner's"), nil
+	if refused != nil {
+		return refused, nil
 	}
 	head := s.blocks[len(s.blocks)-1]
 	if !s.taposOK(raw, head) {
@@ -988,12 +990,11 @@ func (s *Server) BroadcastTransaction(ctx context.Context, tx *core.Transaction)
 		fault, delay = s.drawFault()
 	}
 	e := &txEntry{
-		id: id, tx: proto.Clone(tx).(*core.Transaction),
+		id: id, tx: pooled,
 		from: c.owner, to: c.to, amount: c.amount, amountOK: c.amountOK,
 		feeLimit: raw.GetFeeLimit(), expiration: raw.GetExpiration(),
 		includeAt: head.num + 1, seq: s.seq, state: TxPending, fault: fault, broadcasts: 1,
 	}
-	e.tx.Ret = nil
 	s.seq++
 	switch fault {
 	case FaultError:
@@ -1012,6 +1013,29 @@ func (s *Server) BroadcastTransaction(ctx context.Context, tx *core.Transaction)
 		return nil, status.Error(codes.Unavailable, "trontest: injected loss of the broadcast response")
 	}
 	return &api.Return{Result: true, Code: api.Return_SUCCESS}, nil
+}
+
+// validateSigned checks a transaction's shape and that its one signature is the owner's. It
+// returns the decoded contract call, or the refusal to answer.
+func validateSigned(tx *core.Transaction, raw *core.TransactionRaw, id [32]byte) (*core.TriggerSmartContract, *api.Return) {
+	if len(raw.GetContract()) != 1 || raw.GetContract()[0].GetType() != core.Transaction_Contract_TriggerSmartContract {
+		return nil, bcast(api.Return_CONTRACT_VALIDATE_ERROR, "contract size should be exactly 1, a TriggerSmartContract")
+	}
+	ct := new(core.TriggerSmartContract)
+	if err := raw.GetContract()[0].GetParameter().UnmarshalTo(ct); err != nil {
+		return nil, bcast(api.Return_CONTRACT_VALIDATE_ERROR, "bad TriggerSmartContract parameter")
+	}
+	if len(tx.GetSignature()) != 1 {
+		return nil, bcast(api.Return_SIGERROR, "expected exactly one signature")
+	}
+	signer, err := recoverSigner(id[:], tx.GetSignature()[0])
+	if err != nil {
+		return nil, bcast(api.Return_SIGERROR, "Validate signature error: "+err.Error())
+	}
+	if !bytes.Equal(signer[:], ct.GetOwnerAddress()) {
+		return nil, bcast(api.Return_SIGERROR, "Validate signature error: "+encodeAddr(signer)+" is signed by another key than the owner's")
+	}
+	return ct, nil
 }
 
 func (s *Server) drawFault() (Fault, int) {
@@ -1058,23 +1082,23 @@ func (s *Server) taposOK(raw *core.TransactionRaw, head *block) bool {
 
 // GetTransactionById answers an included transaction with its result, or an empty message.
 func (s *Server) GetTransactionById(_ context.Context, m *api.BytesMessage) (*core.Transaction, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	e := s.lookupIncluded(m.GetValue())
 	if e == nil {
 		return &core.Transaction{}, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return withRet(e), nil
 }
 
 // GetTransactionInfoById answers the receipt of an included transaction, or an empty message.
 func (s *Server) GetTransactionInfoById(_ context.Context, m *api.BytesMessage) (*core.TransactionInfo, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	e := s.lookupIncluded(m.GetValue())
 	if e == nil {
 		return &core.TransactionInfo{}, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	info := &core.TransactionInfo{
 		Id:              append([]byte(nil), e.id[:]...),
 		Fee:             e.fee,
@@ -1111,14 +1135,13 @@ func transferLog(contract [21]byte, e *txEntry) *core.TransactionInfo_Log {
 	}
 }
 
+// lookupIncluded finds an included transaction; the caller holds mu (shared is enough).
 func (s *Server) lookupIncluded(id []byte) *txEntry {
 	if len(id) != 32 {
 		return nil
 	}
 	var k [32]byte
 	copy(k[:], id)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	e := s.txs[k]
 	if e == nil || e.state != TxIncluded {
 		return nil
