@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,6 +54,19 @@ func benchSample(ts time.Time, i int) nodemgmt.ResourceSample {
 	}
 }
 
+// processCPU is the CPU time (user+system) the process has used so far.
+func processCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	require.NoError(tb, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds cpu_ms/op: CPU time per operation, which unlike ns/op does not grow when other
+// processes compete for the cores (the query benchmarks run one goroutine and no server loops).
+func reportCPU(b *testing.B, before time.Duration) {
+	b.ReportMetric(float64((processCPU(b)-before).Microseconds())/1000/float64(b.N), "cpu_ms/op")
+}
+
 // BenchmarkResourceMetricsQuery measures GET …/resources/metrics for one node holding 7 days
 // of 1-minute samples (10,080) in SQLite, at 1h granularity (168 points, from the hourly
 // aggregates) and 5m (2,016 points, GROUP BY over the raw rows), through the Monitor and
@@ -81,6 +95,7 @@ func BenchmarkResourceMetricsQuery(b *testing.B) {
 	query := func(g string) func(b *testing.B) {
 		return func(b *testing.B) {
 			var pts int
+			defer reportCPU(b, processCPU(b))
 			for range b.N {
 				res, err := mon.Metrics(ctx, node, nodemgmt.MetricsQuery{MetricType: nodemgmt.MetricCPU, Granularity: g, Start: start, End: end})
 				if err != nil {
@@ -93,6 +108,7 @@ func BenchmarkResourceMetricsQuery(b *testing.B) {
 	}
 	serve := func(path string) func(b *testing.B) {
 		return func(b *testing.B) {
+			defer reportCPU(b, processCPU(b))
 			for range b.N {
 				req := httptest.NewRequest(http.MethodGet, path, nil)
 				req.Header.Set("Authorization", "Bearer "+tok)
@@ -115,6 +131,7 @@ func BenchmarkResourceMetricsQuery(b *testing.B) {
 	naive := func(b *testing.B) {
 		bucket := (5 * time.Minute).Microseconds()
 		var pts int
+		defer reportCPU(b, processCPU(b))
 		for range b.N {
 			rows, err := raw.QueryContext(ctx, `SELECT ts, cpu, memory, disk, network FROM resource_samples
 				WHERE node_id = ? AND ts >= ? AND ts < ? ORDER BY ts`, node, start.UnixMicro(), end.UnixMicro())

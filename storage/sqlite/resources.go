@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 var _ nodemgmt.ResourceStore = (*Store)(nil)
 
 const (
-	qInsertSample = `INSERT INTO resource_samples (node_id, ts, cpu, memory, disk, network) VALUES (?, ?, ?, ?, ?, ?)`
+	qInsertSample = `INSERT INTO resource_samples (node_id, m15, m5, m1, ts, cpu, memory, disk, network) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qUpsertLatest = `INSERT INTO resource_latest (node_id, ts, sample) VALUES (?, ?, ?)
 		ON CONFLICT (node_id) DO UPDATE SET ts = excluded.ts, sample = excluded.sample
 		WHERE excluded.ts > resource_latest.ts`
@@ -40,16 +41,50 @@ var metricColumn = map[nodemgmt.MetricType]string{
 	nodemgmt.MetricCPU: "cpu", nodemgmt.MetricMemory: "memory", nodemgmt.MetricDisk: "disk", nodemgmt.MetricNetwork: "network",
 }
 
-// aggRawQuery buckets raw samples by integer division of the microsecond timestamp.
-func aggRawQuery(col string) string {
-	return `SELECT (ts / ?) * ? AS b, COUNT(*), SUM(` + col + `), MIN(` + col + `), MAX(` + col + `) FROM resource_samples
-		WHERE node_id = ? AND ts >= ? AND ts < ? GROUP BY b ORDER BY b`
+// Bucket lengths that have a key column in resource_samples, in microseconds.
+const (
+	us15m = int64(15 * time.Minute / time.Microsecond)
+	us5m  = int64(5 * time.Minute / time.Microsecond)
+	us1m  = int64(time.Minute / time.Microsecond)
+)
+
+// rawRange is the WHERE clause of a raw-sample range: the m15 bounds let SQLite seek the key
+// range (ts is the key's last column); the ts bounds are exact.
+const rawRange = ` FROM resource_samples WHERE node_id = ? AND m15 >= ? AND m15 <= ? AND ts >= ? AND ts < ?`
+
+// aggRawQuery buckets raw samples by integer division of the microsecond timestamp: for 15, 5
+// and 1 minutes by the stored quotients, a prefix of the key (no sort); for any other length
+// by the expression (ts / bucket), which SQLite sorts.
+func aggRawQuery(col string, bucket int64) (string, bool) {
+	aggs := `, COUNT(*), SUM(` + col + `), MIN(` + col + `), MAX(` + col + `)`
+	switch bucket {
+	case us15m:
+		return `SELECT m15 * ` + strconv.FormatInt(us15m, 10) + aggs + rawRange + ` GROUP BY m15 ORDER BY m15`, false
+	case us5m:
+		return `SELECT m5 * ` + strconv.FormatInt(us5m, 10) + aggs + rawRange + ` GROUP BY m15, m5 ORDER BY m15, m5`, false
+	case us1m:
+		return `SELECT m1 * ` + strconv.FormatInt(us1m, 10) + aggs + rawRange + ` GROUP BY m15, m5, m1 ORDER BY m15, m5, m1`, false
+	}
+	return `SELECT (ts / ?) * ? AS b` + aggs + rawRange + ` GROUP BY b ORDER BY b`, true
 }
 
 // aggWholeQuery aggregates raw samples over the whole range (one point).
 func aggWholeQuery(col string) string {
-	return `SELECT COUNT(*), SUM(` + col + `), MIN(` + col + `), MAX(` + col + `) FROM resource_samples
-		WHERE node_id = ? AND ts >= ? AND ts < ?`
+	return `SELECT COUNT(*), SUM(` + col + `), MIN(` + col + `), MAX(` + col + `)` + rawRange
+}
+
+// rawRangeArgs are the arguments of rawRange for [start, end) in microseconds.
+func rawRangeArgs(node string, start, end int64) []any {
+	return []any{node, floorDiv(start, us15m), floorDiv(end-1, us15m), start, end}
+}
+
+// floorDiv is v / d rounded down (d > 0), also for times before 1970.
+func floorDiv(v, d int64) int64 {
+	q := v / d
+	if v%d < 0 {
+		q--
+	}
+	return q
 }
 
 // writeStmts makes sure the write statements are prepared on the writer before a transaction
@@ -77,7 +112,7 @@ func (s *Store) SaveSample(ctx context.Context, in *nodemgmt.ResourceSample) err
 		return internal(op, err)
 	}
 	ts := micros(c.Timestamp)
-	hour := ts - ts%time.Hour.Microseconds()
+	hour := floorDiv(ts, time.Hour.Microseconds()) * time.Hour.Microseconds()
 	v := [4]float64{}
 	for i, t := range nodemgmt.MetricTypes {
 		v[i] = c.MetricValue(t)
@@ -87,7 +122,8 @@ func (s *Store) SaveSample(ctx context.Context, in *nodemgmt.ResourceSample) err
 		if err != nil {
 			return internal(op, err)
 		}
-		if _, err := st.ExecContext(ctx, c.NodeID, ts, v[0], v[1], v[2], v[3]); err != nil {
+		if _, err := st.ExecContext(ctx, c.NodeID, floorDiv(ts, us15m), floorDiv(ts, us5m), floorDiv(ts, us1m), ts,
+			v[0], v[1], v[2], v[3]); err != nil {
 			if isUnique(err) {
 				return conflict("a sample with this timestamp is already stored",
 					map[string]any{"node_id": c.NodeID, "timestamp": c.Timestamp})
@@ -153,7 +189,12 @@ func (s *Store) AggregateSamples(ctx context.Context, q nodemgmt.AggregateQuery)
 	case q.Bucket >= time.Hour:
 		query, args = qAggHourly, []any{bucket, bucket, q.NodeID, string(q.Metric), start, end}
 	case q.Bucket > 0:
-		query, args = aggRawQuery(col), []any{bucket, bucket, q.NodeID, start, end}
+		var expr bool
+		query, expr = aggRawQuery(col, bucket)
+		if expr {
+			args = []any{bucket, bucket}
+		}
+		args = append(args, rawRangeArgs(q.NodeID, start, end)...)
 	default:
 		st, err := s.rst.get(ctx, aggWholeQuery(col))
 		if err != nil {
@@ -163,7 +204,10 @@ func (s *Store) AggregateSamples(ctx context.Context, q nodemgmt.AggregateQuery)
 			n             int64
 			sum, min, max sql.NullFloat64
 		)
-		if err := st.QueryRowContext(ctx, q.NodeID, start, end).Scan(&n, &sum, &min, &max); err != nil {
+		if end <= start {
+			return nil, nil
+		}
+		if err := st.QueryRowContext(ctx, rawRangeArgs(q.NodeID, start, end)...).Scan(&n, &sum, &min, &max); err != nil {
 			return nil, internal(op, err)
 		}
 		if n == 0 {

@@ -197,7 +197,7 @@ func testAggregateBuckets(t *testing.T, s nodemgmt.ResourceStore) {
 	for _, tc := range []struct {
 		bucket time.Duration
 		per    int // samples per bucket
-	}{{time.Minute, 2}, {5 * time.Minute, 10}, {15 * time.Minute, 30}, {time.Hour, 120}} {
+	}{{time.Minute, 2}, {2 * time.Minute, 4}, {5 * time.Minute, 10}, {15 * time.Minute, 30}, {30 * time.Minute, 60}, {time.Hour, 120}} {
 		var want []nodemgmt.MetricPoint
 		for k := 0; k < 120/tc.per; k++ {
 			want = append(want, expectedPoint(hourBase.Add(time.Duration(k)*tc.bucket), k*tc.per, tc.per, net))

@@ -5,14 +5,23 @@
 -- over a primary-key range that never touches a JSON document. The full sample of the
 -- "current" view is kept per node in resource_latest (only the newest is ever read, so the raw
 -- table stays narrow: a 7-day 1-minute range is 10,080 short rows).
+--
+-- m15, m5 and m1 are the timestamp divided (floor) by 15, 5 and 1 minutes in microseconds. They
+-- are all monotonic in ts, so the key orders rows exactly as (node_id, ts) would, and it is unique
+-- for the same reason; but GROUP BY m15[, m5[, m1]] is now a prefix of the key, which SQLite
+-- aggregates while it walks the key range instead of sorting every row into a temporary b-tree
+-- first (the sort was two thirds of a 7-day 5-minute query).
 CREATE TABLE resource_samples (
     node_id TEXT NOT NULL,
+    m15     INTEGER NOT NULL,
+    m5      INTEGER NOT NULL,
+    m1      INTEGER NOT NULL,
     ts      INTEGER NOT NULL,
     cpu     REAL NOT NULL,
     memory  REAL NOT NULL,
     disk    REAL NOT NULL,
     network REAL NOT NULL,
-    PRIMARY KEY (node_id, ts)
+    PRIMARY KEY (node_id, m15, m5, m1, ts)
 ) STRICT, WITHOUT ROWID;
 
 -- Retention deletes by time across all nodes.
