@@ -449,7 +449,8 @@ func (s *scriptedSource) Sample(context.Context) (nodemgmt.ResourceSample, error
 }
 
 // TestResourceCollectorLoop serves with HOST_NODE_ID set and a scripted source: samples are
-// collected for the host node in the background, and Serve stops the loop on shutdown.
+// collected for the host node in the background, retention runs at start, and Serve stops the
+// loops on shutdown.
 func TestResourceCollectorLoop(t *testing.T) {
 	t.Parallel()
 	store := memory.New()
@@ -465,6 +466,11 @@ func TestResourceCollectorLoop(t *testing.T) {
 	require.NoError(t, err)
 	// The config is read by New; the host node is set before Serve starts the loops.
 	srv.cfg.HostNodeID = n.NodeID
+	// A sample older than RESOURCE_RETENTION_DAYS (stored directly, as validation would refuse
+	// it): the retention loop deletes it when Serve starts, and keeps its hourly aggregate.
+	old := nodemgmt.ResourceSample{NodeID: n.NodeID, Timestamp: time.Now().UTC().Add(-91 * 24 * time.Hour).Truncate(time.Hour)}
+	require.NoError(t, store.SaveSample(context.Background(), &old))
+	oldRange := nodemgmt.AggregateQuery{NodeID: n.NodeID, Metric: nodemgmt.MetricCPU, Start: old.Timestamp, End: old.Timestamp.Add(time.Hour)}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -476,6 +482,14 @@ func TestResourceCollectorLoop(t *testing.T) {
 			Metric: nodemgmt.MetricCPU, Start: time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour)})
 		return err == nil && len(pts) == 1 && pts[0].Samples >= 3
 	}, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool {
+		pts, err := store.AggregateSamples(context.Background(), oldRange)
+		return err == nil && len(pts) == 0
+	}, 5*time.Second, 10*time.Millisecond, "retention deleted the raw sample")
+	oldRange.Bucket = time.Hour
+	pts, err := store.AggregateSamples(context.Background(), oldRange)
+	require.NoError(t, err)
+	assert.Len(t, pts, 1, "the hourly aggregate outlives the raw sample")
 	cancel()
 	select {
 	case err := <-done:
