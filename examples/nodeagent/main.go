@@ -243,9 +243,11 @@ func (a *agent) heartbeats(ctx context.Context) {
 	}
 }
 
-// reports sends the latest host sample every a.every, skipping a sample already sent.
+// reports sends the latest host sample every a.every, skipping a sample already sent. Alerts
+// are logged when they become active, not on every report.
 func (a *agent) reports(ctx context.Context) {
 	var last time.Time
+	seen := map[string]bool{}
 	for {
 		if !sleep(ctx, a.every) {
 			return
@@ -269,9 +271,14 @@ func (a *agent) reports(ctx context.Context) {
 			a.log.Warn("resource report refused", "err", err)
 		default:
 			last = s.Timestamp
+			active := make(map[string]bool, len(res.ActiveAlerts))
 			for _, al := range res.ActiveAlerts {
-				a.log.Warn("resource alert active", "resource", al.Resource, "level", al.Level, "value", al.Value, "threshold", al.Threshold)
+				active[al.ID] = true
+				if !seen[al.ID] {
+					a.log.Warn("resource alert raised", "resource", al.Resource, "level", al.Level, "value", al.Value, "threshold", al.Threshold)
+				}
 			}
+			seen = active
 		}
 	}
 }
