@@ -626,21 +626,31 @@ func (m *Monitor) RunCollector(ctx context.Context, nodeID string, source Metric
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// A failure that repeats (a host node not registered yet) is logged as a warning once and
+	// then at debug level, until a sample is stored again.
+	lastFailure := ""
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
-		if _, err := m.CollectOnce(ctx, nodeID, source); err != nil {
-			switch {
-			case ctx.Err() != nil:
-				return nil
-			case errors.Is(err, ErrNoSample):
-				m.cfg.Logger.DebugContext(ctx, "resource collector: no sample yet", "node_id", nodeID)
-			default:
-				m.cfg.Logger.WarnContext(ctx, "resource collector: sample failed", "node_id", nodeID, "err", err)
+		_, err := m.CollectOnce(ctx, nodeID, source)
+		switch {
+		case err == nil:
+			if lastFailure != "" {
+				m.cfg.Logger.InfoContext(ctx, "resource collector: samples stored again", "node_id", nodeID)
 			}
+			lastFailure = ""
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, ErrNoSample):
+			m.cfg.Logger.DebugContext(ctx, "resource collector: no sample yet", "node_id", nodeID)
+		case errorCode(err) == lastFailure:
+			m.cfg.Logger.DebugContext(ctx, "resource collector: sample failed again", "node_id", nodeID, "err", err)
+		default:
+			lastFailure = errorCode(err)
+			m.cfg.Logger.WarnContext(ctx, "resource collector: sample failed", "node_id", nodeID, "err", err)
 		}
 	}
 }

@@ -540,3 +540,52 @@ func TestMonitorCurrentSummaryMixesHourlyAndRaw(t *testing.T) {
 		assert.True(t, got.Start.Equal(start), tr)
 	}
 }
+
+// levelCounter is a slog handler that counts records by level and message.
+type levelCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (h *levelCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (h *levelCounter) WithAttrs([]slog.Attr) slog.Handler      { return h }
+func (h *levelCounter) WithGroup(string) slog.Handler           { return h }
+func (h *levelCounter) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.counts[r.Level.String()+" "+r.Message]++
+	return nil
+}
+
+func (h *levelCounter) get(key string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.counts[key]
+}
+
+// TestMonitorCollectorLogsRepeatedFailureOnce runs the collector for a node that is not
+// registered: the failure is a warning once, then debug; when the node appears, samples are
+// stored and that is logged once.
+func TestMonitorCollectorLogsRepeatedFailureOnce(t *testing.T) {
+	t.Parallel()
+	f := newMonitorFixture(t)
+	logs := &levelCounter{counts: map[string]int{}}
+	m := NewMonitor(f.nodes, f.store, MonitorConfig{Now: time.Now, Logger: slog.New(logs)})
+	const node = "node_later0001"
+	src := &scriptedSource{clock: &resClock{t: time.Now()}, step: time.Millisecond, script: []func(*ResourceSample){cpuAt(10)}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.RunCollector(ctx, node, src, 2*time.Millisecond) }()
+
+	require.Eventually(t, func() bool { return logs.get("DEBUG resource collector: sample failed again") >= 3 }, 5*time.Second, time.Millisecond)
+	assert.Equal(t, 1, logs.get("WARN resource collector: sample failed"))
+
+	f.nodes.mu.Lock()
+	f.nodes.nodes[node] = &Node{NodeID: node, Name: "later", Status: StatusActive, HardwareInfo: f.nodes.nodes[resNodeFree].HardwareInfo}
+	f.nodes.mu.Unlock()
+	require.Eventually(t, func() bool { return logs.get("INFO resource collector: samples stored again") == 1 }, 5*time.Second, time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	assert.Equal(t, 1, logs.get("WARN resource collector: sample failed"))
+	assert.Equal(t, 1, logs.get("INFO resource collector: samples stored again"))
+}
