@@ -40,9 +40,12 @@ type ProcessorConfig struct {
 	Chain ChainClient
 	// Clock is the local time for scheduling and backoff (chain expiry uses Chain.Now).
 	Clock func() time.Time
-	// Concurrency bounds the payouts advanced at once (default 8).
+	// Concurrency bounds the payouts advanced at once (default 8). Most of a payout's time is
+	// spent waiting for the chain, so this may be well above the number of cores.
 	Concurrency int
-	// PollInterval is the pause between passes of Run (default 1s).
+	// PollInterval is how often Run looks for due payouts and reads the chain head (default
+	// 1s). It is a latency knob, not a throughput one: payouts already being worked on keep
+	// moving between ticks.
 	PollInterval time.Duration
 	// Confirmations is the depth at which a transaction counts as confirmed. 0 trusts the
 	// client's TxConfirmed state; otherwise Confirmations ≥ this is required as well.
@@ -141,10 +144,12 @@ func (p *Processor) Run(ctx context.Context) error {
 		}
 		backoff = min(2*backoff, p.cfg.BackoffMax)
 	}
+	pl := newPipeline(p.cfg.Concurrency)
+	defer pl.wg.Wait()
 	t := time.NewTicker(p.cfg.PollInterval)
 	defer t.Stop()
 	for {
-		if err := p.ProcessOnce(ctx); err != nil && ctx.Err() == nil {
+		if err := p.pump(ctx, pl); err != nil && ctx.Err() == nil {
 			p.cfg.Logger.Warn("payout pass failed", "err", err)
 		}
 		select {
@@ -215,26 +220,10 @@ func (p *Processor) eachActive(ctx context.Context, fn func(Payout)) error {
 // first, at most Concurrency at once) until it has to wait for the chain, then finished batches
 // are closed and their webhooks started.
 func (p *Processor) ProcessOnce(ctx context.Context) error {
-	now := p.cfg.Clock()
-	var due []Payout
-	if err := p.eachActive(ctx, func(py Payout) {
-		if py.NextAttemptAt.After(now) {
-			return
-		}
-		if py.Stage == StagePending && py.ScheduledAt != nil && py.ScheduledAt.After(now) {
-			return
-		}
-		due = append(due, py)
-	}); err != nil {
+	due, _, err := p.due(ctx)
+	if err != nil {
 		return err
 	}
-	sort.SliceStable(due, func(i, j int) bool {
-		ri, rj := due[i].Priority.Rank(), due[j].Priority.Rank()
-		if ri != rj {
-			return ri > rj
-		}
-		return due[i].CreatedAt.Before(due[j].CreatedAt)
-	})
 	sem := make(chan struct{}, p.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for _, py := range due {
@@ -245,7 +234,7 @@ func (p *Processor) ProcessOnce(ctx context.Context) error {
 		wg.Add(1)
 		go func(py Payout) {
 			defer func() { <-sem; wg.Done() }()
-			p.drive(ctx, py)
+			_, _ = p.drive(ctx, py)
 		}(py)
 	}
 	wg.Wait()
@@ -253,6 +242,34 @@ func (p *Processor) ProcessOnce(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return p.closeBatches(ctx)
+}
+
+// due lists the non-terminal payouts that may be advanced now, highest priority first, and
+// the batches that have a non-terminal payout (due or not).
+func (p *Processor) due(ctx context.Context) ([]Payout, map[string]bool, error) {
+	now := p.cfg.Clock()
+	var due []Payout
+	busy := map[string]bool{}
+	if err := p.eachActive(ctx, func(py Payout) {
+		busy[py.BatchID] = true
+		if py.NextAttemptAt.After(now) {
+			return
+		}
+		if py.Stage == StagePending && py.ScheduledAt != nil && py.ScheduledAt.After(now) {
+			return
+		}
+		due = append(due, py)
+	}); err != nil {
+		return nil, nil, err
+	}
+	sort.SliceStable(due, func(i, j int) bool {
+		ri, rj := due[i].Priority.Rank(), due[j].Priority.Rank()
+		if ri != rj {
+			return ri > rj
+		}
+		return due[i].CreatedAt.Before(due[j].CreatedAt)
+	})
+	return due, busy, nil
 }
 
 // Step advances one payout by at most one transition; for tests and tools.
@@ -265,18 +282,25 @@ func (p *Processor) Step(ctx context.Context, payoutID string) (Payout, error) {
 	return next, err
 }
 
-func (p *Processor) drive(ctx context.Context, py Payout) {
+// drive advances py until it has to wait, is terminal, or has made MaxStepsPerPass
+// transitions. It returns the payout as last seen and whether it stopped because the chain had
+// nothing new for it (a step that persisted nothing and failed nothing).
+func (p *Processor) drive(ctx context.Context, py Payout) (Payout, bool) {
 	for range p.cfg.MaxStepsPerPass {
 		next, changed, err := p.advance(ctx, py, false)
 		if err != nil {
 			p.backoff(ctx, next, err)
-			return
+			return next, false
 		}
-		if !changed || next.Stage.Terminal() {
-			return
+		if !changed {
+			return next, true
+		}
+		if next.Stage.Terminal() {
+			return next, false
 		}
 		py = next
 	}
+	return py, false
 }
 
 // backoff persists the error and the next attempt time; a lost race is ignored.

@@ -536,6 +536,18 @@ func (c *Client) Now(ctx context.Context) (time.Time, error) {
 	return time.UnixMilli(head.ts).UTC(), nil
 }
 
+// Head is the head block's number and timestamp. The payout processor uses the number to
+// skip status checks of transactions that cannot have reached the confirmation depth yet.
+func (c *Client) Head(ctx context.Context) (int64, time.Time, error) {
+	rctx, cancel := c.rpcCtx(ctx)
+	defer cancel()
+	head, err := c.head.get(rctx, c.gc.GetNowBlockCtx)
+	if err != nil {
+		return 0, time.Time{}, transient("head", err)
+	}
+	return head.num, time.UnixMilli(head.ts).UTC(), nil
+}
+
 // Balance is the payer's USDT balance.
 func (c *Client) Balance(ctx context.Context, cur payout.Currency) (payout.Amount, error) {
 	if cur != payout.USDT {
