@@ -74,6 +74,8 @@ type Store struct {
 	rst    stmtCache
 	cache  *nodeCache // nil when disabled
 	poot   pootState  // PoOT group commit and evidence cache (poot_batch.go)
+	// payouts is the group commit of payout transitions (payout_group.go).
+	payouts payoutGroup
 }
 
 // ErrNoKey is returned by Open without an encryption key.
