@@ -328,8 +328,19 @@ func (s *Store) UpdatePayout(ctx context.Context, u payout.PayoutUpdate) (payout
 	p := u.Payout
 	p.Version = u.ExpectVersion + 1
 	s.warm(ctx, qUpdatePayout, qPayoutVersion, qInsertTx, qUpdateTx, qInsertLedger)
-	err := s.write(ctx, "update payout", func(tx *sql.Tx) error {
-		res, err := s.texec(ctx, tx, qUpdatePayout, append(s.payoutArgs(p), p.PayoutID, u.ExpectVersion)...)
+	// The sealing of addresses happens here, outside the writer's transaction.
+	pargs := append(s.payoutArgs(p), p.PayoutID, u.ExpectVersion)
+	var newTx []any
+	if t := u.NewTx; t != nil {
+		newTx = append([]any{t.TxID, p.PayoutID}, s.txArgs(*t)...)
+	}
+	txUp := make([][]any, len(u.TxUpdates))
+	for i, t := range u.TxUpdates {
+		txUp[i] = append(s.txArgs(t), t.TxID, p.PayoutID)
+	}
+	// Shared with other payouts' updates in one transaction; see payout_group.go.
+	err := s.payoutDo(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.texec(ctx, tx, qUpdatePayout, pargs...)
 		if err != nil {
 			return internal("update payout", err)
 		}
@@ -341,15 +352,15 @@ func (s *Store) UpdatePayout(ctx context.Context, u payout.PayoutUpdate) (payout
 			return fmt.Errorf("payout %s version %d, expected %d: %w", p.PayoutID, v, u.ExpectVersion, payout.ErrConflict)
 		}
 		if t := u.NewTx; t != nil {
-			if _, err := s.texec(ctx, tx, qInsertTx, append([]any{t.TxID, p.PayoutID}, s.txArgs(*t)...)...); err != nil {
+			if _, err := s.texec(ctx, tx, qInsertTx, newTx...); err != nil {
 				if isUnique(err) {
 					return fmt.Errorf("tx %s: %w", t.TxID, payout.ErrConflict)
 				}
 				return internal("insert tx", err)
 			}
 		}
-		for _, t := range u.TxUpdates {
-			res, err := s.texec(ctx, tx, qUpdateTx, append(s.txArgs(t), t.TxID, p.PayoutID)...)
+		for i, t := range u.TxUpdates {
+			res, err := s.texec(ctx, tx, qUpdateTx, txUp[i]...)
 			if err != nil {
 				return internal("update tx", err)
 			}
