@@ -62,8 +62,15 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 	return m, nil
 }
 
-// registerFleet adds the active-nodes gauge, read from the store at scrape time.
+// registerFleet adds the fleet gauges, read from the store at scrape time: active nodes, and
+// nodes by lifecycle status and by health (so "nodes down" alerts count nodes, not transitions).
 func (m *metrics) registerFleet(reg *prometheus.Registry, svc *nodemgmt.Service) error {
+	if err := reg.Register(&fleetCollector{svc: svc,
+		byStatus: prometheus.NewDesc(metricPrefix+"nodes_by_status", "Nodes in each lifecycle status.", []string{"status"}, nil),
+		byHealth: prometheus.NewDesc(metricPrefix+"nodes_by_health", "Nodes in each health state.", []string{"health"}, nil),
+	}); err != nil {
+		return err
+	}
 	return reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: metricPrefix + "active_nodes",
 		Help: "Nodes whose lifecycle status is active.",
@@ -259,4 +266,35 @@ func (s *instrumentedStore) Ping(ctx context.Context) error {
 	err := s.next.Ping(ctx)
 	s.m.db("ping", start, err)
 	return err
+}
+
+// fleetCollector reports node counts by status and health from one store query per scrape.
+type fleetCollector struct {
+	svc                *nodemgmt.Service
+	byStatus, byHealth *prometheus.Desc
+}
+
+// Describe implements prometheus.Collector.
+func (c *fleetCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.byStatus
+	ch <- c.byHealth
+}
+
+// Collect implements prometheus.Collector; every status and health is reported, zero included,
+// so a series never disappears when its last node leaves it.
+func (c *fleetCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.svc.Counts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.byStatus, err)
+		return
+	}
+	for _, s := range []nodemgmt.Status{nodemgmt.StatusInactive, nodemgmt.StatusStarting, nodemgmt.StatusActive,
+		nodemgmt.StatusStopping, nodemgmt.StatusMaintenance, nodemgmt.StatusError} {
+		ch <- prometheus.MustNewConstMetric(c.byStatus, prometheus.GaugeValue, float64(counts.ByStatus[s]), string(s))
+	}
+	for _, h := range []nodemgmt.Health{nodemgmt.HealthHealthy, nodemgmt.HealthUnknown, nodemgmt.HealthDown} {
+		ch <- prometheus.MustNewConstMetric(c.byHealth, prometheus.GaugeValue, float64(counts.ByHealth[h]), string(h))
+	}
 }

@@ -73,9 +73,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
-	if cfg.Chain != "sim" {
-		return fmt.Errorf("chain %q: only the in-process simulator (sim) is available in this build", cfg.Chain)
-	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
