@@ -325,6 +325,16 @@ func (s *Store) txArgs(t payout.TxRecord) []any {
 // UpdatePayout implements payout.Store: compare-and-set of the payout, its new transaction,
 // its transaction updates and ledger entries in one transaction.
 func (s *Store) UpdatePayout(ctx context.Context, u payout.PayoutUpdate) (payout.Payout, error) {
+	p, run := s.payoutUpdate(ctx, u)
+	// Shared with other payouts' updates in one transaction; see payout_group.go.
+	if err := s.payoutDo(ctx, run); err != nil {
+		return payout.Payout{}, err
+	}
+	return normPayout(p), nil
+}
+
+// payoutUpdate returns the payout as u stores it and the statements that store it.
+func (s *Store) payoutUpdate(ctx context.Context, u payout.PayoutUpdate) (payout.Payout, func(context.Context, *sql.Tx) error) {
 	p := u.Payout
 	p.Version = u.ExpectVersion + 1
 	s.warm(ctx, qUpdatePayout, qPayoutVersion, qInsertTx, qUpdateTx, qInsertLedger)
@@ -338,8 +348,7 @@ func (s *Store) UpdatePayout(ctx context.Context, u payout.PayoutUpdate) (payout
 	for i, t := range u.TxUpdates {
 		txUp[i] = append(s.txArgs(t), t.TxID, p.PayoutID)
 	}
-	// Shared with other payouts' updates in one transaction; see payout_group.go.
-	err := s.payoutDo(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return p, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.texec(ctx, tx, qUpdatePayout, pargs...)
 		if err != nil {
 			return internal("update payout", err)
@@ -369,11 +378,7 @@ func (s *Store) UpdatePayout(ctx context.Context, u payout.PayoutUpdate) (payout
 			}
 		}
 		return s.insertLedger(ctx, tx, u.Ledger)
-	})
-	if err != nil {
-		return payout.Payout{}, err
 	}
-	return normPayout(p), nil
 }
 
 // normPayout returns p with its times as the store keeps them.
