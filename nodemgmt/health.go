@@ -285,29 +285,16 @@ func (s *Service) PrepareAfterRestart(ctx context.Context) (int, error) {
 	return s.store.ExtendHealthDeadlines(ctx, s.now().Add(s.cfg.RestartTTL))
 }
 
-// RunReaper runs ReapHealth every interval until ctx ends, only while this process (holder)
-// holds the "health-reaper" lease, so that one replica reaps at a time.
-func (s *Service) RunReaper(ctx context.Context, holder string, interval time.Duration) {
+// RunReaper runs ReapHealth every interval until ctx ends. When several replicas share a
+// store, the caller runs it on one of them at a time (the reference server holds a lease).
+func (s *Service) RunReaper(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	defer func() {
-		if err := s.store.ReleaseLease(context.WithoutCancel(ctx), "health-reaper", holder); err != nil {
-			s.cfg.Logger.Warn("could not release reaper lease", "err", err)
-		}
-	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		}
-		ok, err := s.store.AcquireLease(ctx, "health-reaper", holder, s.now(), 3*interval)
-		if err != nil {
-			s.cfg.Logger.WarnContext(ctx, "reaper lease", "err", err)
-			continue
-		}
-		if !ok {
-			continue
 		}
 		if st, err := s.ReapHealth(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.WarnContext(ctx, "reaper pass failed", "err", err)

@@ -33,8 +33,6 @@ type MonitorConfig struct {
 	// OnOperation, if set, is called once per audited operation with its result, like
 	// Config.OnOperation.
 	OnOperation func(op, result string)
-	// LeaseHolder names this replica for the retention lease; default a random id.
-	LeaseHolder string
 }
 
 // Monitor holds the rules of resource monitoring: it accepts samples (from the local collector
@@ -70,9 +68,6 @@ func NewMonitor(nodes Store, res ResourceStore, cfg MonitorConfig) *Monitor {
 	}
 	if cfg.SampleTimeout <= 0 {
 		cfg.SampleTimeout = 5 * time.Second
-	}
-	if cfg.LeaseHolder == "" {
-		cfg.LeaseHolder = newID("monitor_")
 	}
 	return &Monitor{nodes: nodes, res: res, cfg: cfg}
 }
@@ -655,8 +650,6 @@ func (m *Monitor) RunCollector(ctx context.Context, nodeID string, source Metric
 	}
 }
 
-// retentionLease is the lease that keeps retention cleanup on one replica.
-const retentionLease = "resource-retention"
 
 // RetentionOnce deletes raw samples older than rawDays days and hourly aggregates older than
 // aggregateDays days (defaults: the configured RawRetention and AggregateRetention when ≤ 0).
@@ -679,34 +672,22 @@ func (m *Monitor) RetentionOnce(ctx context.Context, rawDays, aggregateDays int)
 	return raw, hourly, nil
 }
 
-// RunRetention runs RetentionOnce now and then every interval (default 1 h) until ctx ends,
-// on the replica that holds the retention lease. Failures are logged and retried on the next
-// run. It returns nil when ctx ends.
+// RunRetention runs RetentionOnce now and then every interval (default 1 h) until ctx ends.
+// Failures are logged and retried on the next run. When several replicas share a store, the
+// caller runs it on one of them at a time (the reference server holds a lease). It returns nil
+// when ctx ends.
 func (m *Monitor) RunRetention(ctx context.Context, interval time.Duration, rawDays, aggregateDays int) error {
 	if interval <= 0 {
 		interval = time.Hour
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = m.nodes.ReleaseLease(rctx, retentionLease, m.cfg.LeaseHolder)
-	}()
 	for {
-		held, err := m.nodes.AcquireLease(ctx, retentionLease, m.cfg.LeaseHolder, m.now(), 2*interval)
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case err != nil:
-			m.cfg.Logger.WarnContext(ctx, "resource retention: lease failed", "err", err)
-		case held:
-			raw, hourly, err := m.RetentionOnce(ctx, rawDays, aggregateDays)
-			if err != nil && ctx.Err() == nil {
-				m.cfg.Logger.WarnContext(ctx, "resource retention failed", "err", err)
-			} else if raw > 0 || hourly > 0 {
-				m.cfg.Logger.InfoContext(ctx, "resource retention", "raw_deleted", raw, "hourly_deleted", hourly)
-			}
+		raw, hourly, err := m.RetentionOnce(ctx, rawDays, aggregateDays)
+		if err != nil && ctx.Err() == nil {
+			m.cfg.Logger.WarnContext(ctx, "resource retention failed", "err", err)
+		} else if raw > 0 || hourly > 0 {
+			m.cfg.Logger.InfoContext(ctx, "resource retention", "raw_deleted", raw, "hourly_deleted", hourly)
 		}
 		select {
 		case <-ctx.Done():

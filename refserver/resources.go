@@ -57,7 +57,6 @@ func (s *Server) initResources(deps Deps) error {
 		OnAlert:            rm.alert,
 		OnSample:           rm.sample,
 		OnOperation:        s.metrics.operation,
-		LeaseHolder:        s.holder,
 	})
 	s.res = res
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -90,7 +89,11 @@ func (s *Server) startResourceLoops(ctx context.Context) {
 	}
 	mon := s.res.mon
 	days := s.cfg.ResourceRetentionDays
-	s.goBackground(func() { _ = mon.RunRetention(ctx, retentionInterval, days, AggregateRetentionDays) })
+	s.goBackground(func() {
+		s.runLeased(ctx, resourceRetentionLease, func(c context.Context) {
+			_ = mon.RunRetention(c, retentionInterval, days, AggregateRetentionDays)
+		})
+	})
 	node := s.cfg.HostNodeID
 	if node == "" {
 		return

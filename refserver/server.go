@@ -86,6 +86,8 @@ type Server struct {
 	stopping atomic.Bool
 	started  atomic.Bool
 	bg       sync.WaitGroup
+	// leaseTTL is how long a background loop's lease lasts without renewal (defaultLeaseTTL).
+	leaseTTL time.Duration
 	// onClose releases dependencies New opened itself (the Redis limiter), after Serve stops.
 	onClose []func() error
 }
@@ -116,6 +118,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		_, _ = rand.Read(b[:])
 		s.holder = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 	}
+	s.leaseTTL = defaultLeaseTTL
 	if s.auth == nil {
 		if cfg.JWTSecret == "" {
 			return nil, errors.New("refserver: JWT secret is required (JWT_SECRET_KEY or Deps.Authority)")
@@ -232,7 +235,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
-	s.goBackground(func() { s.svc.RunReaper(bgCtx, s.holder, s.cfg.ReaperInterval) })
+	s.goBackground(func() {
+		s.runLeased(bgCtx, reaperLease, func(c context.Context) { s.svc.RunReaper(c, s.cfg.ReaperInterval) })
+	})
+	s.goBackground(func() { s.runLeased(bgCtx, auditRetentionLease, s.runAuditRetention) })
 	s.startResourceLoops(bgCtx)
 	if err := s.startPayouts(bgCtx); err != nil {
 		stopBG()
