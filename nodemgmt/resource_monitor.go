@@ -650,7 +650,6 @@ func (m *Monitor) RunCollector(ctx context.Context, nodeID string, source Metric
 	}
 }
 
-
 // RetentionOnce deletes raw samples older than rawDays days and hourly aggregates older than
 // aggregateDays days (defaults: the configured RawRetention and AggregateRetention when ≤ 0).
 // The hourly aggregates are maintained by SaveSample, so nothing is lost by deleting raw rows.
