@@ -24,10 +24,10 @@ import (
 // noticed at that check and handled as before.
 //
 // Listing the active payouts is the other cost that grows with the backlog (a full read of
-// up to a thousand rows), and a tick whose head equals the last listing's can only find
-// payouts that are new, scheduled or out of backoff. Such ticks list only when rescanEvery
-// (or PollInterval, if longer) has passed since the last listing; a tick that sees a new
-// head always lists.
+// up to a thousand rows). A tick whose head equals the last listing's, or, when head numbers
+// are known, is still below the first head at which some waiting payout can have news, can
+// only find payouts that are new, scheduled or out of backoff; such ticks list only when
+// rescanEvery (or PollInterval, if longer) has passed since the last listing.
 //
 // None of this touches exactly-once: a worker makes the same compare-and-set transitions as a
 // pass, a payout is never worked on by two workers of one Run, and skipping a check only
@@ -67,9 +67,20 @@ type queued struct {
 // the transaction reaches the confirmation depth. Any change to the payout (another replica,
 // a cancel) changes its version.
 type waitMark struct {
-	head  time.Time
+	head  headView
 	until int64
 	ver   int64
+}
+
+// wake is the first head number at which the payout can have news, or -1 if unknown.
+func (w waitMark) wake() int64 {
+	switch {
+	case w.until > 0:
+		return w.until
+	case w.head.num >= 0:
+		return w.head.num + 1
+	}
+	return -1
 }
 
 // chainHead is implemented by chain clients that tell the head block's number as well as its
@@ -122,7 +133,21 @@ func (w waitMark) wait(py Payout, h headView) bool {
 	if w.until > 0 && h.num >= 0 && h.num < w.until {
 		return true
 	}
-	return !h.at.After(w.head)
+	return !h.at.After(w.head.at)
+}
+
+// quiet tells whether no waiting payout can have news at head h, from the head numbers. The
+// caller holds mu.
+func (pl *pipeline) quiet(h headView) bool {
+	if h.num < 0 {
+		return false
+	}
+	for _, w := range pl.waiting {
+		if wk := w.wake(); wk < 0 || h.num >= wk {
+			return false
+		}
+	}
+	return true
 }
 
 func newPipeline(concurrency int) *pipeline {
@@ -137,8 +162,13 @@ func (p *Processor) pump(ctx context.Context, pl *pipeline) (err error) {
 	// nothing is skipped.
 	head := p.readHead(ctx)
 	now := p.cfg.Clock()
-	if head.ok && head.at.Equal(pl.listedHead) && now.Sub(pl.listedAt) < max(rescanEvery, p.cfg.PollInterval) {
-		return nil
+	if head.ok && now.Sub(pl.listedAt) < max(rescanEvery, p.cfg.PollInterval) {
+		pl.mu.Lock()
+		quiet := head.at.Equal(pl.listedHead) || pl.quiet(head)
+		pl.mu.Unlock()
+		if quiet {
+			return nil
+		}
 	}
 	pl.listedHead, pl.listedAt = head.at, now
 	if !head.ok {
@@ -209,7 +239,7 @@ func (p *Processor) work(ctx context.Context, pl *pipeline, q queued) {
 		pl.mu.Lock()
 		delete(pl.running, q.py.PayoutID)
 		if idle && q.head.ok {
-			w := waitMark{head: q.head.at, ver: last.Version}
+			w := waitMark{head: q.head, ver: last.Version}
 			if d := p.depth(); d > 0 && last.BlockNumber > 0 && (last.ChainState == TxIncluded || last.ChainState == TxFailed) {
 				w.until = last.BlockNumber + d - 1
 			}
