@@ -43,9 +43,9 @@ type ProcessorConfig struct {
 	// Concurrency bounds the payouts advanced at once (default 8). Most of a payout's time is
 	// spent waiting for the chain, so this may be well above the number of cores.
 	Concurrency int
-	// PollInterval is how often Run looks for due payouts and reads the chain head (default
-	// 1s). It is a latency knob, not a throughput one: payouts already being worked on keep
-	// moving between ticks.
+	// PollInterval is how often Run reads the chain head and may look for due payouts
+	// (default 1s; see processor_pipeline.go for when a tick lists them). It is a latency
+	// knob, not a throughput one: payouts already being worked on keep moving between ticks.
 	PollInterval time.Duration
 	// Confirmations is the depth at which a transaction counts as confirmed. 0 trusts the
 	// client's TxConfirmed state; otherwise Confirmations ≥ this is required as well.
