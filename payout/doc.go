@@ -27,6 +27,11 @@
 //   - Stages: pending → signed → broadcast → confirmed → completed, or failed/cancelled. The
 //     public status maps signed/broadcast/confirmed to processing; stage and chain_state are
 //     extra API fields.
+//   - Processor.Run pipelines: each worker takes the next due payout as soon as it is free, and a
+//     payout waiting for the chain is looked at again only after a new head block (or, once its
+//     transaction is in a block, when it can have reached the confirmation depth). Every stage
+//     change is still persisted, by compare-and-set, before the next chain call; ProcessOnce and
+//     Recover are single passes with the same guarantees.
 //   - Webhooks are https only unless allowed otherwise, delivered at least once (a crash between
 //     the POST and recording it repeats the POST), up to ProcessorConfig.WebhookAttempts.
 package payout
