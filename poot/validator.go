@@ -102,6 +102,10 @@ func (v *Validator) nodeLock(nodeID string) *sync.Mutex {
 	return &v.locks[h%uint32(len(v.locks))]
 }
 
+// DefaultBatchWorkers is the default bound of proofs of one batch in flight: enough that a
+// group-committing store writes dozens of proofs per transaction.
+const DefaultBatchWorkers = 64
+
 // Option configures a Validator.
 type Option func(*Validator)
 
@@ -115,12 +119,14 @@ func WithPolicy(p Policy) Option { return func(v *Validator) { v.policy = p } }
 // WithObserver sets the metrics observer.
 func WithObserver(o Observer) Option { return func(v *Validator) { v.obs = o } }
 
-// WithWorkers bounds the parallelism of ValidateBatch (default: GOMAXPROCS).
+// WithWorkers bounds the proofs of one ValidateBatch in flight (default: DefaultBatchWorkers).
+// Their CPU-bound checks run on at most GOMAXPROCS at once whatever the bound; the rest of a
+// proof mostly waits on the store.
 func WithWorkers(n int) Option { return func(v *Validator) { v.workers = n } }
 
 // NewValidator returns a Validator over the node directory and the store.
 func NewValidator(dir NodeDirectory, store Store, opts ...Option) *Validator {
-	v := &Validator{dir: dir, store: store, clock: ClockFunc(time.Now), policy: DefaultPolicy(), workers: runtime.GOMAXPROCS(0)}
+	v := &Validator{dir: dir, store: store, clock: ClockFunc(time.Now), policy: DefaultPolicy(), workers: DefaultBatchWorkers}
 	for _, o := range opts {
 		o(v)
 	}
@@ -208,7 +214,13 @@ func (v *Validator) IssueChallenge(ctx context.Context, nodeID string) (Challeng
 // first, then the signature, and only when all of these pass are the nonce and the challenge
 // consumed, so an unsigned or forged proof can never burn a keyed node's challenge or nonce.
 func (v *Validator) Validate(ctx context.Context, p Proof) (Validation, error) {
-	res, err := v.validate(ctx, p)
+	return v.judge(ctx, p, nil)
+}
+
+// judge is Validate; cpu, when not nil, is a semaphore held during the CPU-bound checks
+// (decoding, hashing, the signature) and released before the store is touched.
+func (v *Validator) judge(ctx context.Context, p Proof, cpu chan struct{}) (Validation, error) {
+	res, err := v.validate(ctx, p, cpu)
 	if err != nil {
 		if v.obs.OnError != nil {
 			v.obs.OnError(p.NodeID, err)
@@ -222,7 +234,23 @@ func (v *Validator) Validate(ctx context.Context, p Proof) (Validation, error) {
 }
 
 // validate is Validate without the observer calls.
-func (v *Validator) validate(ctx context.Context, p Proof) (Validation, error) {
+func (v *Validator) validate(ctx context.Context, p Proof, cpu chan struct{}) (Validation, error) {
+	release := func() {}
+	if cpu != nil {
+		select {
+		case cpu <- struct{}{}:
+		case <-ctx.Done():
+			return Validation{}, internalError("the batch was cancelled", ctx.Err())
+		}
+		held := true
+		release = func() {
+			if held {
+				held = false
+				<-cpu
+			}
+		}
+		defer release()
+	}
 	now := v.clock.Now()
 	res := Validation{ValidationID: newUUID(), NodeID: p.NodeID, Timestamp: now, Nonce: p.Nonce, Errors: []Reason{}}
 	add := func(r *Reason) {
@@ -282,81 +310,164 @@ func (v *Validator) validate(ctx context.Context, p Proof) (Validation, error) {
 	}
 	keyed := info.PublicKey != ""
 
-	if len(res.Errors) == 0 {
-		// Stateful checks consume; they run only for proofs that passed everything above.
-		mu := v.nodeLock(p.NodeID)
-		mu.Lock()
-		defer mu.Unlock()
-		err := v.store.ConsumeNonce(ctx, p.NodeID, p.Nonce, now.Add(ReplayWindow))
-		switch {
-		case errors.Is(err, ErrNonceReplayed):
-			add(&Reason{ReasonNonceReplayed, "nonce was already used by this node within 24 hours"})
-		case err != nil:
-			return Validation{}, internalError("consuming the nonce failed", err)
-		default:
-			c, err := v.store.ConsumeChallenge(ctx, p.NodeID, p.Nonce)
-			switch {
-			case err == nil:
-				if r := checkChallenge(c, now); r != nil {
-					add(r)
-				} else {
-					res.Challenged = true
-					lat := now.Sub(c.IssuedAt)
-					res.LatencyMS = float64(lat) / float64(time.Millisecond)
-					res.Timeliness = v.policy.Timeliness(lat)
-				}
-			case errors.Is(err, ErrChallengeNotFound):
-				if keyed {
-					add(&Reason{ReasonChallengeUnknown, "nodes with a public key must answer a challenge issued by the server"})
-				} else {
-					res.Timeliness = clamp01(v.policy.UnchallengedTimeliness)
-				}
-			case errors.Is(err, ErrChallengeOtherNode):
-				add(&Reason{ReasonChallengeOtherNode, "the challenge was issued to another node"})
-			default:
-				return Validation{}, internalError("consuming the challenge failed", err)
-			}
-			res.ChecksPassed = len(res.Errors) == 0
-			// A failure is evidence against the node only when the node provably sent it.
-			res.Evidence = keyed || res.ChecksPassed
-			if !res.ChecksPassed {
-				res.Timeliness = 0
-			}
+	release()
+	if len(res.Errors) != 0 {
+		// Rejected before anything is consumed; such a failure is never evidence.
+		v.finish(&res, now)
+		if err := v.store.SaveValidation(ctx, res); err != nil {
+			return Validation{}, internalError("saving the validation failed", err)
 		}
+		return res, nil
 	}
 
-	if res.Evidence {
-		// One read: the latest evidence validation carries the reputation State, and the
-		// window's scores feed anomaly detection.
-		page, err := v.store.ListValidations(ctx, ValidationFilter{
-			NodeID: p.NodeID, EvidenceOnly: true, Limit: max(1, v.policy.AnomalyWindow),
-		})
+	// Stateful checks consume; they run only for proofs that passed everything above.
+	mu := v.nodeLock(p.NodeID)
+	mu.Lock()
+	defer mu.Unlock()
+	if ps, ok := v.store.(ProofStore); ok {
+		// One store round trip: the history is read first (under the node lock nothing else
+		// changes it), then the nonce, the challenge and the validation go in one transaction.
+		hist, err := v.history(ctx, p.NodeID)
 		if err != nil {
-			return Validation{}, internalError("reading the validation history failed", err)
+			return Validation{}, err
 		}
-		scores := make([]float64, 0, len(page.Validations))
-		for _, h := range page.Validations {
-			scores = append(scores, h.Score)
-		}
-		prior := latest(page.Validations).State
-		sr := v.policy.Score(Facts{
-			Now: now, NodeCreatedAt: info.CreatedAt, Keyed: keyed, Uptime: info.Uptime,
-			Current: Outcome{At: now, Passed: res.ChecksPassed, Timeliness: res.Timeliness},
-			Prior:   prior,
+		return ps.ConsumeProof(ctx, p.NodeID, p.Nonce, now.Add(ReplayWindow), func(c Consumed) Validation {
+			r := res
+			r.Errors = append([]Reason(nil), res.Errors...)
+			v.consumed(&r, c, keyed, now)
+			if r.Evidence {
+				v.score(&r, hist, info, keyed, now)
+			}
+			v.finish(&r, now)
+			return r
 		})
-		res.Score, res.Confidence, res.State = sr.Score, sr.Confidence, sr.State
-		res.Anomaly, res.AnomalyZ = v.policy.Anomaly(sr.Score, scores)
-		if res.ChecksPassed {
-			add(checkScore(res.Score, v.policy.Threshold))
+	}
+
+	var c Consumed
+	err := v.store.ConsumeNonce(ctx, p.NodeID, p.Nonce, now.Add(ReplayWindow))
+	switch {
+	case errors.Is(err, ErrNonceReplayed):
+		c.Replayed = true
+	case err != nil:
+		return Validation{}, internalError("consuming the nonce failed", err)
+	default:
+		c.Challenge, c.ChallengeErr = v.store.ConsumeChallenge(ctx, p.NodeID, p.Nonce)
+		if c.ChallengeErr != nil && !errors.Is(c.ChallengeErr, ErrChallengeNotFound) && !errors.Is(c.ChallengeErr, ErrChallengeOtherNode) {
+			return Validation{}, internalError("consuming the challenge failed", c.ChallengeErr)
 		}
 	}
-	res.IsValid = res.ChecksPassed && len(res.Errors) == 0
-	res.ValidationTimeMS = round(float64(v.clock.Now().Sub(now))/float64(time.Millisecond), 3)
-
+	v.consumed(&res, c, keyed, now)
+	if res.Evidence {
+		hist, err := v.history(ctx, p.NodeID)
+		if err != nil {
+			return Validation{}, err
+		}
+		v.score(&res, hist, info, keyed, now)
+	}
+	v.finish(&res, now)
 	if err := v.store.SaveValidation(ctx, res); err != nil {
 		return Validation{}, internalError("saving the validation failed", err)
 	}
 	return res, nil
+}
+
+// ProofStore is implemented by a Store that can take the stateful part of one proof in a
+// single transaction: ConsumeProof records (nodeID, nonce) until nonceExpiresAt and, when the
+// nonce is new, consumes the challenge with that nonce exactly as ConsumeNonce and
+// ConsumeChallenge do; it then calls judge once with what it found and saves the validation
+// judge returns, all or nothing. It returns that validation as saved, or an error (then
+// nothing of this proof is persisted and the nonce stays free). judge must be quick and must
+// not call the store. A store that shares its transactions between concurrent proofs must keep
+// each proof's outcome independent: one replay never fails another proof.
+type ProofStore interface {
+	ConsumeProof(ctx context.Context, nodeID, nonce string, nonceExpiresAt time.Time, judge func(Consumed) Validation) (Validation, error)
+}
+
+// Consumed is what consuming a proof's nonce and challenge found.
+type Consumed struct {
+	// Replayed is true when the nonce was already recorded for the node; then no challenge
+	// was looked at.
+	Replayed bool
+	// Challenge is the consumed challenge when ChallengeErr is nil.
+	Challenge Challenge
+	// ChallengeErr is nil, ErrChallengeNotFound or ErrChallengeOtherNode (the challenge stays).
+	ChallengeErr error
+}
+
+// consumed applies the outcome of the nonce and challenge consumption to res.
+func (v *Validator) consumed(res *Validation, c Consumed, keyed bool, now time.Time) {
+	add := func(r *Reason) {
+		if r != nil {
+			res.Errors = append(res.Errors, *r)
+		}
+	}
+	if c.Replayed {
+		add(&Reason{ReasonNonceReplayed, "nonce was already used by this node within 24 hours"})
+		return
+	}
+	switch {
+	case c.ChallengeErr == nil:
+		if r := checkChallenge(c.Challenge, now); r != nil {
+			add(r)
+		} else {
+			res.Challenged = true
+			lat := now.Sub(c.Challenge.IssuedAt)
+			res.LatencyMS = float64(lat) / float64(time.Millisecond)
+			res.Timeliness = v.policy.Timeliness(lat)
+		}
+	case errors.Is(c.ChallengeErr, ErrChallengeNotFound):
+		if keyed {
+			add(&Reason{ReasonChallengeUnknown, "nodes with a public key must answer a challenge issued by the server"})
+		} else {
+			res.Timeliness = clamp01(v.policy.UnchallengedTimeliness)
+		}
+	default: // ErrChallengeOtherNode
+		add(&Reason{ReasonChallengeOtherNode, "the challenge was issued to another node"})
+	}
+	res.ChecksPassed = len(res.Errors) == 0
+	// A failure is evidence against the node only when the node provably sent it.
+	res.Evidence = keyed || res.ChecksPassed
+	if !res.ChecksPassed {
+		res.Timeliness = 0
+	}
+}
+
+// history is the validator's one read: the latest evidence validation carries the reputation
+// State, and the window's scores feed anomaly detection.
+func (v *Validator) history(ctx context.Context, nodeID string) ([]Validation, error) {
+	page, err := v.store.ListValidations(ctx, ValidationFilter{
+		NodeID: nodeID, EvidenceOnly: true, Limit: max(1, v.policy.AnomalyWindow),
+	})
+	if err != nil {
+		return nil, internalError("reading the validation history failed", err)
+	}
+	return page.Validations, nil
+}
+
+// score scores an evidence validation from the node's history.
+func (v *Validator) score(res *Validation, hist []Validation, info NodeInfo, keyed bool, now time.Time) {
+	scores := make([]float64, 0, len(hist))
+	for _, h := range hist {
+		scores = append(scores, h.Score)
+	}
+	sr := v.policy.Score(Facts{
+		Now: now, NodeCreatedAt: info.CreatedAt, Keyed: keyed, Uptime: info.Uptime,
+		Current: Outcome{At: now, Passed: res.ChecksPassed, Timeliness: res.Timeliness},
+		Prior:   latest(hist).State,
+	})
+	res.Score, res.Confidence, res.State = sr.Score, sr.Confidence, sr.State
+	res.Anomaly, res.AnomalyZ = v.policy.Anomaly(sr.Score, scores)
+	if res.ChecksPassed {
+		if r := checkScore(res.Score, v.policy.Threshold); r != nil {
+			res.Errors = append(res.Errors, *r)
+		}
+	}
+}
+
+// finish sets the verdict and the time the judgement took.
+func (v *Validator) finish(res *Validation, now time.Time) {
+	res.IsValid = res.ChecksPassed && len(res.Errors) == 0
+	res.ValidationTimeMS = round(float64(v.clock.Now().Sub(now))/float64(time.Millisecond), 3)
 }
 
 // ValidateAs validates a proof posted for the node named in the request path: an empty
@@ -372,10 +483,10 @@ func (v *Validator) ValidateAs(ctx context.Context, pathNodeID string, p Proof) 
 	return v.Validate(ctx, p)
 }
 
-// ValidateBatch judges up to MaxBatch proofs independently, in parallel on at most the
-// configured number of workers, and returns one result per proof in order. A proof that could
-// not be judged because of an internal failure comes back invalid with the reason
-// internal_error and is counted in Summary.Errors. More than MaxBatch proofs is a
+// ValidateBatch judges up to MaxBatch proofs independently, at most the configured number in
+// flight (WithWorkers) and their CPU-bound checks on at most GOMAXPROCS at once, and returns
+// one result per proof in order. A proof that could not be judged because of an internal
+// failure comes back invalid with the reason internal_error and is counted in Summary.Errors. More than MaxBatch proofs is a
 // LUCID_ERR_4000 error.
 func (v *Validator) ValidateBatch(ctx context.Context, proofs []Proof) (BatchResult, error) {
 	if len(proofs) > MaxBatch {
@@ -386,12 +497,16 @@ func (v *Validator) ValidateBatch(ctx context.Context, proofs []Proof) (BatchRes
 	results := make([]Validation, len(proofs))
 	failed := make([]bool, len(proofs))
 	workers := min(v.workers, len(proofs))
+	// Many proofs wait on the store at once, so a group-committing store gives each commit
+	// dozens of them; the CPU-bound checks still run on at most GOMAXPROCS at a time, so the
+	// first proofs reach the store early instead of all of them being verified in lockstep.
+	cpu := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				r, err := v.Validate(ctx, proofs[i])
+				r, err := v.judge(ctx, proofs[i], cpu)
 				if err != nil {
 					failed[i] = true
 					r = Validation{ValidationID: newUUID(), NodeID: proofs[i].NodeID, Nonce: proofs[i].Nonce,

@@ -309,3 +309,97 @@ func decodeValCursor(c string) (valKey, error) {
 	}
 	return valKey{us, seq, parts[2]}, nil
 }
+
+const (
+	qPootProofSavepoint = `SAVEPOINT poot_proof`
+	qPootProofRelease   = `RELEASE poot_proof`
+	qPootProofRollback  = `ROLLBACK TO poot_proof`
+	qPootRecordNonce    = `INSERT INTO poot_nonces (node_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
+)
+
+// pootProofQueries are the statements of ConsumeProof, in the order of its st slice.
+var pootProofQueries = []string{qPootRecordNonce, qPootConsumeChallenge, qPootChallengeExists, qPootSaveValidation,
+	qPootProofSavepoint, qPootProofRelease, qPootProofRollback}
+
+// ConsumeProof records the nonce, consumes the challenge and saves the validation judge makes
+// of the outcome as one op of the group commit, so a proof costs one commit (shared with the
+// proofs queued beside it) instead of three. A savepoint makes the op all or nothing inside
+// the shared transaction; a replay is an ignored insert (no rows affected), not an error, so it
+// touches no other proof of the group.
+func (s *Store) ConsumeProof(ctx context.Context, nodeID, nonce string, nonceExpiresAt time.Time,
+	judge func(poot.Consumed) poot.Validation) (poot.Validation, error) {
+	var saved poot.Validation
+	err := s.pootWrite(ctx, pootProofQueries, func(ctx context.Context, st []*sql.Stmt) (error, error) {
+		if _, err := st[4].ExecContext(ctx); err != nil {
+			return nil, internal("consume proof", err)
+		}
+		opErr, txErr := s.consumeProof(ctx, st, nodeID, nonce, nonceExpiresAt, judge, &saved)
+		if opErr != nil || txErr != nil {
+			if _, err := st[6].ExecContext(ctx); err != nil {
+				return nil, internal("consume proof", err)
+			}
+		}
+		if _, err := st[5].ExecContext(ctx); err != nil {
+			return nil, internal("consume proof", err)
+		}
+		return opErr, txErr
+	})
+	if err != nil {
+		return poot.Validation{}, err
+	}
+	if saved.Evidence {
+		s.poot.cache.added(saved)
+	}
+	return saved, nil
+}
+
+// consumeProof is the body of ConsumeProof inside its savepoint.
+func (s *Store) consumeProof(ctx context.Context, st []*sql.Stmt, nodeID, nonce string, nonceExpiresAt time.Time,
+	judge func(poot.Consumed) poot.Validation, saved *poot.Validation) (opErr, txErr error) {
+	var c poot.Consumed
+	res, err := st[0].ExecContext(ctx, nodeID, nonce, micros(nonceExpiresAt))
+	if err != nil {
+		return nil, internal("consume proof", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, internal("consume proof", err)
+	}
+	if n == 0 {
+		c.Replayed = true
+	} else {
+		var issued, expires int64
+		err := st[1].QueryRowContext(ctx, nonce, nodeID).Scan(&issued, &expires)
+		switch {
+		case err == nil:
+			c.Challenge = poot.Challenge{NodeID: nodeID, Nonce: nonce, IssuedAt: fromMicros(issued), ExpiresAt: fromMicros(expires)}
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, internal("consume proof", err)
+		default:
+			var one int
+			err = st[2].QueryRowContext(ctx, nonce).Scan(&one)
+			switch {
+			case err == nil:
+				c.ChallengeErr = poot.ErrChallengeOtherNode
+			case errors.Is(err, sql.ErrNoRows):
+				c.ChallengeErr = poot.ErrChallengeNotFound
+			default:
+				return nil, internal("consume proof", err)
+			}
+		}
+	}
+	v := normValidation(judge(c))
+	rec, err := json.Marshal(v)
+	if err != nil {
+		return internal("consume proof", err), nil
+	}
+	if _, err := st[3].ExecContext(ctx, v.ValidationID, v.NodeID, micros(v.Timestamp), v.State.Seq, v.IsValid, v.Evidence,
+		v.Score, v.OutputHash, string(rec)); err != nil {
+		if isUnique(err) {
+			return fmt.Errorf("sqlite store: validation %s already stored", v.ValidationID), nil
+		}
+		return nil, internal("consume proof", err)
+	}
+	*saved = v
+	return nil, nil
+}
