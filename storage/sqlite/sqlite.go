@@ -138,7 +138,11 @@ func open(ctx context.Context, path string, opts Options, migs fs.FS) (*Store, e
 
 	common := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(memory)",
 		opts.BusyTimeout.Milliseconds())
-	w, err := sql.Open("sqlite", path+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	// The writer checkpoints every 10,000 WAL pages (about 40 MB) instead of SQLite's 1,000: a
+	// page rewritten by many commits (hot index leaves) is copied back once, which took a
+	// 1000-proof PoOT batch from about 500 to 370 ms here. The cost is a WAL file of up to
+	// ~40 MB between checkpoints, truncated back to 64 MB at most after one.
+	w, err := sql.Open("sqlite", path+common+"&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(10000)&_pragma=journal_size_limit(67108864)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: open %s: %w", path, err)
 	}
