@@ -108,16 +108,13 @@ func (s *Server) newPootAPI(deps Deps) (*pootAPI, error) {
 			s.log.ErrorContext(ctx, "poot_score write failed; the node's next evidence validation writes it again",
 				"node_id", nodeID, "score", score, "err", err)
 		}}
-	// Most of a validation waits on the store, so more workers than cores keep the CPU busy
-	// while the single SQLite writer commits.
-	p.v = poot.NewValidator(nodeDirectory{svc: s.svc, now: s.now}, &instrumentedPootStore{next: store, m: s.metrics},
-		poot.WithClock(poot.ClockFunc(s.now)), poot.WithObserver(m.observer()), poot.WithWorkers(pootBatchWorkers))
+	// A batch keeps poot.DefaultBatchWorkers proofs in flight: most of a proof's time waits on
+	// the store, and the more proofs wait at once, the more share one SQLite commit.
+	p.v = poot.NewValidator(nodeDirectory{svc: s.svc, now: s.now}, instrumentPootStore(store, s.metrics),
+		poot.WithClock(poot.ClockFunc(s.now)), poot.WithObserver(m.observer()))
 	p.lastPurge.Store(s.now().Unix())
 	return p, nil
 }
-
-// pootBatchWorkers bounds the proofs of one batch judged at once.
-const pootBatchWorkers = 16
 
 // registerPootRoutes installs the PoOT routes.
 func (s *Server) registerPootRoutes() {

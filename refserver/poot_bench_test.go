@@ -131,7 +131,7 @@ func (bv *baselineVerify) verify(i int) bool {
 }
 
 // BenchmarkPootValidate measures single validations of 1 KiB signed, challenged proofs,
-// in-process against SQLite, from parallel callers (GOMAXPROCS×4 goroutines), next to the
+// in-process against SQLite, from 1 to 32 parallel callers per core, next to the
 // floor of the same number of sha-256 + ed25519 verifications in the same run. The validation
 // includes the HTTP handler's own follow-up work (poot_score write and audit entry) in the
 // "with_score_and_audit" case.
@@ -152,10 +152,17 @@ func BenchmarkPootValidate(b *testing.B) {
 		cpu.report(b, b.N)
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 	})
-	for _, full := range []bool{false, true} {
-		name := "validator_sqlite"
+	// Throughput as a function of concurrency: callers = par × GOMAXPROCS. Concurrent proofs
+	// share the store's group commits, so throughput grows with callers until the CPU is full.
+	cases := []struct {
+		full bool
+		par  int
+	}{{false, 1}, {false, 4}, {false, 16}, {false, 32}, {true, 4}, {true, 32}}
+	for _, tc := range cases {
+		full, par := tc.full, tc.par
+		name := fmt.Sprintf("validator_sqlite/callers=%d", par*runtime.GOMAXPROCS(0))
 		if full {
-			name = "with_score_and_audit_sqlite"
+			name = fmt.Sprintf("with_score_and_audit_sqlite/callers=%d", par*runtime.GOMAXPROCS(0))
 		}
 		b.Run(name, func(b *testing.B) {
 			pb := newPootBench(b, 64)
@@ -164,7 +171,7 @@ func BenchmarkPootValidate(b *testing.B) {
 			var next atomic.Int64
 			var invalid atomic.Int64
 			req := httpRequestFor(pb.srv)
-			b.SetParallelism(4)
+			b.SetParallelism(par)
 			b.ResetTimer()
 			cpu := startCPU()
 			b.RunParallel(func(p *testing.PB) {

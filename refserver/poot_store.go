@@ -51,3 +51,29 @@ func (s *instrumentedPootStore) ListValidations(ctx context.Context, f poot.Vali
 	s.m.db("poot_list_validations", start, err)
 	return p, err
 }
+
+// instrumentedProofStore adds ConsumeProof for stores that judge a proof in one transaction,
+// so wrapping does not hide it from the validator.
+type instrumentedProofStore struct {
+	*instrumentedPootStore
+	proofs poot.ProofStore
+}
+
+var _ poot.ProofStore = (*instrumentedProofStore)(nil)
+
+func (s *instrumentedProofStore) ConsumeProof(ctx context.Context, nodeID, nonce string, exp time.Time,
+	judge func(poot.Consumed) poot.Validation) (poot.Validation, error) {
+	start := time.Now()
+	v, err := s.proofs.ConsumeProof(ctx, nodeID, nonce, exp, judge)
+	s.m.db("poot_consume_proof", start, err)
+	return v, err
+}
+
+// instrumentPootStore wraps store, keeping its ConsumeProof when it has one.
+func instrumentPootStore(store poot.Store, m *metrics) poot.Store {
+	base := &instrumentedPootStore{next: store, m: m}
+	if ps, ok := store.(poot.ProofStore); ok {
+		return &instrumentedProofStore{instrumentedPootStore: base, proofs: ps}
+	}
+	return base
+}

@@ -311,38 +311,42 @@ func decodeValCursor(c string) (valKey, error) {
 }
 
 const (
-	qPootProofSavepoint = `SAVEPOINT poot_proof`
-	qPootProofRelease   = `RELEASE poot_proof`
-	qPootProofRollback  = `ROLLBACK TO poot_proof`
-	qPootRecordNonce    = `INSERT INTO poot_nonces (node_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
+	qPootRecordNonce = `INSERT INTO poot_nonces (node_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
+	qPootForgetNonce = `DELETE FROM poot_nonces WHERE node_id = ? AND nonce = ?`
 )
 
 // pootProofQueries are the statements of ConsumeProof, in the order of its st slice.
 var pootProofQueries = []string{qPootRecordNonce, qPootConsumeChallenge, qPootChallengeExists, qPootSaveValidation,
-	qPootProofSavepoint, qPootProofRelease, qPootProofRollback}
+	qPootForgetNonce, qPootSaveChallenge}
 
 // ConsumeProof records the nonce, consumes the challenge and saves the validation judge makes
 // of the outcome as one op of the group commit, so a proof costs one commit (shared with the
-// proofs queued beside it) instead of three. A savepoint makes the op all or nothing inside
-// the shared transaction; a replay is an ignored insert (no rows affected), not an error, so it
-// touches no other proof of the group.
+// proofs queued beside it) instead of three. A replay is an ignored insert (no rows affected),
+// not an error, so it touches no other proof of the group. The op is all or nothing inside the
+// shared transaction: when the validation cannot be saved, the nonce record is deleted and the
+// challenge put back before the op reports its error (compensating writes rather than a
+// savepoint, whose sub-journal would cost every proof).
 func (s *Store) ConsumeProof(ctx context.Context, nodeID, nonce string, nonceExpiresAt time.Time,
 	judge func(poot.Consumed) poot.Validation) (poot.Validation, error) {
 	var saved poot.Validation
 	err := s.pootWrite(ctx, pootProofQueries, func(ctx context.Context, st []*sql.Stmt) (error, error) {
-		if _, err := st[4].ExecContext(ctx); err != nil {
-			return nil, internal("consume proof", err)
+		var c poot.Consumed
+		opErr, txErr := s.consumeProof(ctx, st, nodeID, nonce, nonceExpiresAt, judge, &c, &saved)
+		if opErr == nil || txErr != nil {
+			return opErr, txErr // a failed transaction is rolled back whole
 		}
-		opErr, txErr := s.consumeProof(ctx, st, nodeID, nonce, nonceExpiresAt, judge, &saved)
-		if opErr != nil || txErr != nil {
-			if _, err := st[6].ExecContext(ctx); err != nil {
+		if !c.Replayed {
+			if _, err := st[4].ExecContext(ctx, nodeID, nonce); err != nil {
 				return nil, internal("consume proof", err)
 			}
+			if c.ChallengeErr == nil {
+				ch := c.Challenge
+				if _, err := st[5].ExecContext(ctx, ch.Nonce, ch.NodeID, micros(ch.IssuedAt), micros(ch.ExpiresAt)); err != nil {
+					return nil, internal("consume proof", err)
+				}
+			}
 		}
-		if _, err := st[5].ExecContext(ctx); err != nil {
-			return nil, internal("consume proof", err)
-		}
-		return opErr, txErr
+		return opErr, nil
 	})
 	if err != nil {
 		return poot.Validation{}, err
@@ -353,10 +357,10 @@ func (s *Store) ConsumeProof(ctx context.Context, nodeID, nonce string, nonceExp
 	return saved, nil
 }
 
-// consumeProof is the body of ConsumeProof inside its savepoint.
+// consumeProof is the body of ConsumeProof; consumed reports what it consumed.
 func (s *Store) consumeProof(ctx context.Context, st []*sql.Stmt, nodeID, nonce string, nonceExpiresAt time.Time,
-	judge func(poot.Consumed) poot.Validation, saved *poot.Validation) (opErr, txErr error) {
-	var c poot.Consumed
+	judge func(poot.Consumed) poot.Validation, consumed *poot.Consumed, saved *poot.Validation) (opErr, txErr error) {
+	c := consumed
 	res, err := st[0].ExecContext(ctx, nodeID, nonce, micros(nonceExpiresAt))
 	if err != nil {
 		return nil, internal("consume proof", err)
@@ -388,7 +392,7 @@ func (s *Store) consumeProof(ctx context.Context, st []*sql.Stmt, nodeID, nonce 
 			}
 		}
 	}
-	v := normValidation(judge(c))
+	v := normValidation(judge(*c))
 	rec, err := json.Marshal(v)
 	if err != nil {
 		return internal("consume proof", err), nil
