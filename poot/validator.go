@@ -89,8 +89,12 @@ type Validator struct {
 	workers int
 	// locks serialize the stateful part of validations of the same node in this process, so
 	// each reads the State the previous one saved.
-	locks [64]sync.Mutex
+	locks [nodeLockStripes]sync.Mutex
 }
+
+// nodeLockStripes is the number of node lock stripes: enough that two nodes seldom share one,
+// since a proof waiting on its stripe waits a whole store commit of the other node's proof.
+const nodeLockStripes = 4096
 
 // nodeLock returns the stripe lock of a node id (FNV-1a).
 func (v *Validator) nodeLock(nodeID string) *sync.Mutex {
