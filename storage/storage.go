@@ -59,9 +59,6 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// ErrNotAvailable is returned for a DSN whose backend is not part of this build.
-var ErrNotAvailable = errors.New("storage backend not available in this build")
-
 // Open opens the backend named by dsn. The caller must Close it.
 func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 	scheme, rest, ok := strings.Cut(dsn, ":")

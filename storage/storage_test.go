@@ -3,7 +3,6 @@ package storage_test
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,6 +87,5 @@ func TestOpenSQLiteCreatesDirectories(t *testing.T) {
 		_, err = storage.Open(ctx, dsn, storage.Options{EncryptionKey: other})
 		require.ErrorIs(t, err, seal.ErrKeyMismatch)
 		assert.Contains(t, err.Error(), "encryption key does not match this database")
-		assert.False(t, errors.Is(err, storage.ErrNotAvailable))
 	}
 }
