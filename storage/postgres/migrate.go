@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/hamigames/lucid-node-management/storage/internal/migrations"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -31,42 +28,6 @@ func migrationFS() fs.FS {
 	return sub
 }
 
-// migration is one versioned schema step.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads every *.sql file at the root of fsys, ordered by version. Versions must
-// be unique positive numbers written before the first underscore.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	seen := map[int]string{}
-	for _, name := range names {
-		num, _, ok := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %q: the name must be NNNN_description.sql", name)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %q and %q have the same version %d", other, name, v)
-		}
-		seen[v] = name
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: path.Base(name), sql: string(b)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	return out, nil
-}
-
 // migrateLockSQL takes the advisory lock that serialises migrations of one schema; replicas
 // using different schemas of one database do not wait for each other.
 const migrateLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended('lucid-node-management schema_migrations:' || coalesce(current_schema(), ''), 0))`
@@ -76,7 +37,7 @@ const migrateLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended('lucid-nod
 // a replica starting at the same time waits, then finds everything applied. A database that
 // has a version this binary does not know was written by a newer binary and is refused.
 func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, now func() time.Time, log *slog.Logger) error {
-	migs, err := loadMigrations(fsys)
+	migs, err := migrations.Load(fsys)
 	if err != nil {
 		return err
 	}
@@ -101,24 +62,24 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, now func() tim
 	}
 	known := map[int]bool{}
 	for _, m := range migs {
-		known[m.version] = true
+		known[m.Version] = true
 	}
 	for v := range applied {
 		if !known[v] {
 			return fmt.Errorf("the database has schema version %d, which this program does not know: it was written by a newer version", v)
 		}
 	}
-	var done []migration
+	var done []migrations.Migration
 	for _, m := range migs {
-		if applied[m.version] {
+		if applied[m.Version] {
 			continue
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.version, m.name, norm(now())); err != nil {
-			return fmt.Errorf("migration %s: record: %w", m.name, err)
+			m.Version, m.Name, norm(now())); err != nil {
+			return fmt.Errorf("migration %s: record: %w", m.Name, err)
 		}
 		done = append(done, m)
 	}
@@ -126,7 +87,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, now func() tim
 		return fmt.Errorf("commit migrations: %w", err)
 	}
 	for _, m := range done {
-		log.InfoContext(ctx, "applied database migration", "version", m.version, "name", m.name)
+		log.InfoContext(ctx, "applied database migration", "version", m.Version, "name", m.Name)
 	}
 	return nil
 }

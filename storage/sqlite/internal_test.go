@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/migrations"
 	"github.com/hamigames/lucid-node-management/storage/seal"
 	"github.com/hamigames/lucid-node-management/storage/storagetest"
 )
@@ -152,7 +152,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 
 	var versions, applied int64
 	require.NoError(t, s.r.QueryRow(`SELECT COUNT(*), MAX(applied_at) FROM schema_migrations`).Scan(&versions, &applied))
-	all, err := loadMigrations(migrationFS())
+	all, err := migrations.Load(migrationFS())
 	require.NoError(t, err)
 	assert.EqualValues(t, len(all), versions, "migrations are applied once")
 	assert.Equal(t, fixedNow().UnixMicro(), applied)
@@ -196,36 +196,15 @@ func TestNoDeadlockWithOneReader(t *testing.T) {
 	assert.Equal(t, 80, page.Total)
 }
 
+// TestLoadMigrations checks the embedded set; the loader's own rules are tested in
+// storage/internal/migrations.
 func TestLoadMigrations(t *testing.T) {
 	t.Parallel()
-	good := fstest.MapFS{
-		"0002_poot.sql":  {Data: []byte("CREATE TABLE b (x);")},
-		"0001_nodes.sql": {Data: []byte("CREATE TABLE a (x);")},
-		"0010_later.sql": {Data: []byte("CREATE TABLE c (x);")},
-		"README.md":      {Data: []byte("not a migration")},
-	}
-	migs, err := loadMigrations(good)
-	require.NoError(t, err)
-	var versions []int
-	for _, m := range migs {
-		versions = append(versions, m.version)
-	}
-	assert.Equal(t, []int{1, 2, 10}, versions)
-
-	for name, fsys := range map[string]fs.FS{
-		"duplicate version": fstest.MapFS{"0001_a.sql": {}, "1_b.sql": {}},
-		"no number":         fstest.MapFS{"nodes.sql": {}},
-		"zero":              fstest.MapFS{"0000_x.sql": {}},
-	} {
-		_, err := loadMigrations(fsys)
-		assert.Error(t, err, name)
-	}
-
 	// The embedded set starts at 0001 and loads.
-	migs, err = loadMigrations(migrationFS())
+	migs, err := migrations.Load(migrationFS())
 	require.NoError(t, err)
 	require.NotEmpty(t, migs)
-	assert.Equal(t, 1, migs[0].version)
+	assert.Equal(t, 1, migs[0].Version)
 }
 
 func TestMigrate(t *testing.T) {
