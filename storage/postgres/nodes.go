@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 const nodeCols = `node_id, name, pool_id, status, node_type, hardware_info, location, configuration, poot_score,
@@ -40,53 +41,37 @@ const (
 	consPoolsName     = "pools_name_key"
 )
 
-// The associated data binds each sealed value to its row and column; it is the same as the
-// SQLite backend's, so a sealed value means the same thing in both.
-func aadHardware(id string) []byte  { return []byte("nodes.hardware_info:" + id) }
-func aadPublicKey(id string) []byte { return []byte("nodes.public_key:" + id) }
-
-// encodedNode is a node in column form, sensitive columns sealed.
+// encodedNode is a node in column form, sensitive columns sealed (see rowcodec.EncodeNode).
 type encodedNode struct {
 	hardware, publicKey                  []byte
 	location, configuration, maintenance any // nil (NULL) or json.RawMessage
 }
 
-// jsonArg encodes v for a json column; isNil gives NULL.
+// jsonArg encodes v for a json column; isNil gives NULL. The value is a json.RawMessage so pgx
+// sends it as JSON, not as bytea.
 func jsonArg(v any, isNil bool) (any, error) {
-	if isNil {
-		return nil, nil
-	}
-	b, err := json.Marshal(v)
+	b, err := rowcodec.JSON(v, isNil)
 	if err != nil {
 		return nil, err
 	}
-	return json.RawMessage(b), nil
+	return rawJSON(b), nil
+}
+
+// rawJSON turns rowcodec's nil-for-NULL bytes into a json column argument.
+func rawJSON(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return json.RawMessage(b)
 }
 
 func (s *Store) encodeNode(n *nodemgmt.Node) (encodedNode, error) {
-	var e encodedNode
-	hw, err := json.Marshal(n.HardwareInfo)
+	c, err := rowcodec.EncodeNode(s.sealer, n)
 	if err != nil {
-		return e, fmt.Errorf("encode hardware_info: %w", err)
+		return encodedNode{}, err
 	}
-	e.hardware = s.sealer.Seal(hw, aadHardware(n.NodeID))
-	if e.location, err = jsonArg(n.Location, n.Location == nil); err != nil {
-		return e, fmt.Errorf("encode location: %w", err)
-	}
-	if e.configuration, err = jsonArg(n.Configuration, n.Configuration == nil); err != nil {
-		return e, fmt.Errorf("encode configuration: %w", err)
-	}
-	if n.Maintenance != nil {
-		m := *n.Maintenance
-		m.Since = norm(m.Since)
-		if e.maintenance, err = jsonArg(m, false); err != nil {
-			return e, fmt.Errorf("encode maintenance: %w", err)
-		}
-	}
-	if n.PublicKey != "" {
-		e.publicKey = s.sealer.Seal([]byte(n.PublicKey), aadPublicKey(n.NodeID))
-	}
-	return e, nil
+	return encodedNode{hardware: c.Hardware, publicKey: c.PublicKey, location: rawJSON(c.Location),
+		configuration: rawJSON(c.Configuration), maintenance: rawJSON(c.Maintenance)}, nil
 }
 
 // nodeArgs are the arguments of qInsertNode (without pool_priority) and, reordered, qUpdateNode.
@@ -123,38 +108,9 @@ func (s *Store) scanNode(row pgx.Row) (*nodemgmt.Node, error) {
 	if pool != nil {
 		n.PoolID = *pool
 	}
-	hw, err := s.sealer.Open(hardware, aadHardware(n.NodeID))
-	if err != nil {
-		return nil, fmt.Errorf("node %s: hardware_info: %w", n.NodeID, err)
-	}
-	if err := json.Unmarshal(hw, &n.HardwareInfo); err != nil {
-		return nil, fmt.Errorf("node %s: hardware_info: %w", n.NodeID, err)
-	}
-	if publicKey != nil {
-		pk, err := s.sealer.Open(publicKey, aadPublicKey(n.NodeID))
-		if err != nil {
-			return nil, fmt.Errorf("node %s: public_key: %w", n.NodeID, err)
-		}
-		n.PublicKey = string(pk)
-	}
-	if location != nil {
-		n.Location = new(nodemgmt.Location)
-		if err := json.Unmarshal(location, n.Location); err != nil {
-			return nil, fmt.Errorf("node %s: location: %w", n.NodeID, err)
-		}
-	}
-	if config != nil {
-		n.Configuration = new(nodemgmt.Configuration)
-		if err := json.Unmarshal(config, n.Configuration); err != nil {
-			return nil, fmt.Errorf("node %s: configuration: %w", n.NodeID, err)
-		}
-	}
-	if maintenance != nil {
-		n.Maintenance = new(nodemgmt.MaintenanceInfo)
-		if err := json.Unmarshal(maintenance, n.Maintenance); err != nil {
-			return nil, fmt.Errorf("node %s: maintenance: %w", n.NodeID, err)
-		}
-		n.Maintenance.Since = n.Maintenance.Since.UTC()
+	if err := rowcodec.DecodeNode(s.sealer, &n, rowcodec.NodeColumns{Hardware: hardware, PublicKey: publicKey,
+		Location: location, Configuration: config, Maintenance: maintenance}); err != nil {
+		return nil, err
 	}
 	n.LastHeartbeat = utcPtr(heartbeat)
 	n.HealthDeadline = utcPtr(deadline)

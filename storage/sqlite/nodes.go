@@ -3,13 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 const nodeCols = `node_id, name, pool_id, status, node_type, hardware_info, location, configuration, poot_score,
@@ -29,10 +29,7 @@ const (
 	qCountNodes = `SELECT status, health, COUNT(*) FROM nodes GROUP BY status, health`
 )
 
-func aadHardware(id string) []byte  { return []byte("nodes.hardware_info:" + id) }
-func aadPublicKey(id string) []byte { return []byte("nodes.public_key:" + id) }
-
-// encodedNode is a node in column form, sensitive columns sealed.
+// encodedNode is a node in column form, sensitive columns sealed (see rowcodec.EncodeNode).
 type encodedNode struct {
 	hardware      []byte
 	location      sql.NullString
@@ -41,41 +38,38 @@ type encodedNode struct {
 	publicKey     []byte
 }
 
+// jsonColumn encodes v for a TEXT column holding JSON; isNil gives NULL.
 func jsonColumn(v any, isNil bool) (sql.NullString, error) {
-	if isNil {
-		return sql.NullString{}, nil
-	}
-	b, err := json.Marshal(v)
+	b, err := rowcodec.JSON(v, isNil)
 	if err != nil {
 		return sql.NullString{}, err
 	}
-	return sql.NullString{String: string(b), Valid: true}, nil
+	return nullJSON(b), nil
+}
+
+// nullJSON turns rowcodec's nil-for-NULL bytes into a TEXT column value.
+func nullJSON(b []byte) sql.NullString {
+	if b == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: string(b), Valid: true}
+}
+
+// jsonBytes is the inverse of nullJSON: NULL gives nil, anything else non-nil bytes.
+func jsonBytes(ns sql.NullString) []byte {
+	if !ns.Valid {
+		return nil
+	}
+	return append([]byte{}, ns.String...)
 }
 
 func (s *Store) encodeNode(n *nodemgmt.Node) (encodedNode, error) {
-	var e encodedNode
-	hw, err := json.Marshal(n.HardwareInfo)
+	c, err := rowcodec.EncodeNode(s.sealer, n)
 	if err != nil {
-		return e, fmt.Errorf("encode hardware_info: %w", err)
+		return encodedNode{}, err
 	}
-	e.hardware = s.sealer.Seal(hw, aadHardware(n.NodeID))
-	if e.location, err = jsonColumn(n.Location, n.Location == nil); err != nil {
-		return e, fmt.Errorf("encode location: %w", err)
-	}
-	if e.configuration, err = jsonColumn(n.Configuration, n.Configuration == nil); err != nil {
-		return e, fmt.Errorf("encode configuration: %w", err)
-	}
-	if n.Maintenance != nil {
-		m := *n.Maintenance
-		m.Since = norm(m.Since)
-		if e.maintenance, err = jsonColumn(m, false); err != nil {
-			return e, fmt.Errorf("encode maintenance: %w", err)
-		}
-	}
-	if n.PublicKey != "" {
-		e.publicKey = s.sealer.Seal([]byte(n.PublicKey), aadPublicKey(n.NodeID))
-	}
-	return e, nil
+	return encodedNode{hardware: c.Hardware, publicKey: c.PublicKey, location: nullJSON(c.Location),
+		configuration: nullJSON(c.Configuration), maintenance: nullJSON(c.Maintenance)}, nil
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -112,38 +106,9 @@ func (s *Store) scanNode(row scanner) (*nodemgmt.Node, error) {
 func (s *Store) decodeNode(r *rawNode) (*nodemgmt.Node, error) {
 	n := r.n
 	n.PoolID = r.pool.String
-	hw, err := s.sealer.Open(r.hardware, aadHardware(n.NodeID))
-	if err != nil {
-		return nil, fmt.Errorf("node %s: hardware_info: %w", n.NodeID, err)
-	}
-	if err := json.Unmarshal(hw, &n.HardwareInfo); err != nil {
-		return nil, fmt.Errorf("node %s: hardware_info: %w", n.NodeID, err)
-	}
-	if r.publicKey != nil {
-		pk, err := s.sealer.Open(r.publicKey, aadPublicKey(n.NodeID))
-		if err != nil {
-			return nil, fmt.Errorf("node %s: public_key: %w", n.NodeID, err)
-		}
-		n.PublicKey = string(pk)
-	}
-	if r.location.Valid {
-		n.Location = new(nodemgmt.Location)
-		if err := json.Unmarshal([]byte(r.location.String), n.Location); err != nil {
-			return nil, fmt.Errorf("node %s: location: %w", n.NodeID, err)
-		}
-	}
-	if r.config.Valid {
-		n.Configuration = new(nodemgmt.Configuration)
-		if err := json.Unmarshal([]byte(r.config.String), n.Configuration); err != nil {
-			return nil, fmt.Errorf("node %s: configuration: %w", n.NodeID, err)
-		}
-	}
-	if r.maintenance.Valid {
-		n.Maintenance = new(nodemgmt.MaintenanceInfo)
-		if err := json.Unmarshal([]byte(r.maintenance.String), n.Maintenance); err != nil {
-			return nil, fmt.Errorf("node %s: maintenance: %w", n.NodeID, err)
-		}
-		n.Maintenance.Since = n.Maintenance.Since.UTC()
+	if err := rowcodec.DecodeNode(s.sealer, &n, rowcodec.NodeColumns{Hardware: r.hardware, PublicKey: r.publicKey,
+		Location: jsonBytes(r.location), Configuration: jsonBytes(r.config), Maintenance: jsonBytes(r.maintenance)}); err != nil {
+		return nil, err
 	}
 	n.LastHeartbeat = fromNullMicros(r.heartbeat)
 	n.HealthDeadline = fromNullMicros(r.deadline)

@@ -1,0 +1,69 @@
+package rowcodec
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/seal"
+)
+
+func testSealer(t *testing.T) *seal.Sealer {
+	t.Helper()
+	s, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
+	require.NoError(t, err)
+	return s
+}
+
+func TestNodeRoundTrip(t *testing.T) {
+	t.Parallel()
+	s := testSealer(t)
+	since := time.Date(2026, 1, 2, 3, 4, 5, 6789, time.FixedZone("x", 3600))
+	for name, n := range map[string]nodemgmt.Node{
+		"bare": {NodeID: "node_a", HardwareInfo: nodemgmt.HardwareInfo{Signature: "sig"}},
+		"full": {NodeID: "node_b", PublicKey: "pk", Location: &nodemgmt.Location{Country: "DE"},
+			Configuration: &nodemgmt.Configuration{}, Maintenance: &nodemgmt.MaintenanceInfo{By: "op", Since: since}},
+	} {
+		c, err := EncodeNode(s, &n)
+		require.NoError(t, err, name)
+		assert.Equal(t, n.Location == nil, c.Location == nil, name)
+		assert.Equal(t, n.PublicKey == "", c.PublicKey == nil, name)
+		got := nodemgmt.Node{NodeID: n.NodeID}
+		require.NoError(t, DecodeNode(s, &got, c), name)
+		want := n
+		if want.Maintenance != nil {
+			m := *want.Maintenance
+			m.Since = since.UTC().Truncate(time.Microsecond)
+			want.Maintenance = &m
+		}
+		assert.Equal(t, want, got, name)
+	}
+}
+
+func TestNodeColumnsBoundToRow(t *testing.T) {
+	t.Parallel()
+	s := testSealer(t)
+	c, err := EncodeNode(s, &nodemgmt.Node{NodeID: "node_a", PublicKey: "pk"})
+	require.NoError(t, err)
+	other := nodemgmt.Node{NodeID: "node_b"}
+	assert.ErrorContains(t, DecodeNode(s, &other, c), "hardware_info")
+	// The public key sealed for one row does not open as another row's either.
+	c2, err := EncodeNode(s, &nodemgmt.Node{NodeID: "node_b"})
+	require.NoError(t, err)
+	c2.PublicKey = c.PublicKey
+	assert.ErrorContains(t, DecodeNode(s, &other, c2), "public_key")
+}
+
+func TestJSONNull(t *testing.T) {
+	t.Parallel()
+	b, err := JSON(map[string]int{"a": 1}, true)
+	require.NoError(t, err)
+	assert.Nil(t, b)
+	b, err = JSON(map[string]int{"a": 1}, false)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"a":1}`, string(b))
+}
