@@ -12,20 +12,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hamigames/lucid-node-management/payout"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 var (
 	_ payout.Store       = (*Store)(nil)
 	_ payout.WalletStore = (*Store)(nil)
 )
-
-// Sealed address columns are bound to their row with the same associated data as the SQLite
-// backend, so a blob copied to another row fails to open.
-func aadPayoutAddr(id string) []byte { return []byte("payouts.wallet_address:" + id) }
-func aadTxAddr(id string) []byte     { return []byte("payout_txs.to_address:" + id) }
-func aadWallet(node string, c payout.Currency) []byte {
-	return []byte("node_wallets.address:" + string(c) + ":" + node)
-}
 
 // placeholders returns "$from, …, $to".
 func placeholders(from, to int) string {
@@ -75,7 +68,7 @@ var (
 )
 
 func (s *Store) payoutArgs(p payout.Payout) []any {
-	return []any{p.NodeID, p.Amount.Minor(), string(p.Currency()), s.sealer.Seal([]byte(p.WalletAddress), aadPayoutAddr(p.PayoutID)),
+	return []any{p.NodeID, p.Amount.Minor(), string(p.Currency()), rowcodec.SealPayoutAddress(s.sealer, &p),
 		string(p.Stage), string(p.Priority), p.TransactionHash, p.BatchID, p.EpochID, normPtr(p.ScheduledAt),
 		normPtr(p.ProcessedAt), normPtr(p.CompletedAt), p.ErrorMessage, string(p.ChainState), p.BlockNumber,
 		int32(p.TxAttempts), int32(p.Errors), norm(p.NextAttemptAt), norm(p.CreatedAt), norm(p.UpdatedAt), p.Version,
@@ -98,15 +91,9 @@ func (s *Store) scanPayout(row pgx.Row) (payout.Payout, error) {
 		&next, &created, &updated, &p.Version); err != nil {
 		return payout.Payout{}, err
 	}
-	amt, err := payout.NewAmount(minor, payout.Currency(cur))
-	if err != nil {
-		return payout.Payout{}, fmt.Errorf("payout %s: amount: %w", p.PayoutID, err)
+	if err := rowcodec.OpenPayout(s.sealer, &p, minor, cur, addr); err != nil {
+		return payout.Payout{}, err
 	}
-	a, err := s.sealer.Open(addr, aadPayoutAddr(p.PayoutID))
-	if err != nil {
-		return payout.Payout{}, fmt.Errorf("payout %s: wallet_address: %w", p.PayoutID, err)
-	}
-	p.Amount, p.WalletAddress = amt, string(a)
 	p.Stage, p.Priority, p.ChainState = payout.Stage(stage), payout.Priority(prio), payout.TxState(chain)
 	p.TxAttempts, p.Errors = int(attempts), int(errs)
 	p.ScheduledAt, p.ProcessedAt, p.CompletedAt = utcPtr(sched), utcPtr(processed), utcPtr(done)
@@ -122,9 +109,9 @@ func normPayout(p payout.Payout) payout.Payout {
 }
 
 func batchArgs(b payout.Batch) ([]any, error) {
-	tot, err := json.Marshal(b.Totals)
+	tot, err := rowcodec.EncodeTotals(&b)
 	if err != nil {
-		return nil, fmt.Errorf("encode totals: %w", err)
+		return nil, err
 	}
 	return []any{string(b.Status), string(b.Priority), normPtr(b.ScheduledAt), b.NotificationURL, b.ContentHash,
 		int32(b.PayoutCount), json.RawMessage(tot), norm(b.CreatedAt), normPtr(b.FinishedAt), normPtr(b.NotifiedAt),
@@ -144,8 +131,8 @@ func scanBatch(row pgx.Row) (payout.Batch, error) {
 		&created, &fin, &notified, &attempts, &b.NotifyError, &b.Version); err != nil {
 		return payout.Batch{}, err
 	}
-	if err := json.Unmarshal(totals, &b.Totals); err != nil {
-		return payout.Batch{}, fmt.Errorf("batch %s: totals: %w", b.BatchID, err)
+	if err := rowcodec.DecodeTotals(&b, totals); err != nil {
+		return payout.Batch{}, err
 	}
 	b.Status, b.Priority = payout.BatchStatus(status), payout.Priority(prio)
 	b.PayoutCount, b.NotifyAttempts = int(count), int(attempts)
@@ -277,7 +264,7 @@ func (s *Store) GetPayout(ctx context.Context, id string) (payout.Payout, error)
 }
 
 func (s *Store) txArgs(t payout.TxRecord) []any {
-	return []any{t.Raw, norm(t.Expiration), s.sealer.Seal([]byte(t.To), aadTxAddr(t.TxID)), t.Amount.Minor(),
+	return []any{t.Raw, norm(t.Expiration), rowcodec.SealTxAddress(s.sealer, &t), t.Amount.Minor(),
 		string(t.Amount.Currency()), string(t.State), t.BlockNumber, t.Superseded, t.BroadcastError, norm(t.CreatedAt),
 		norm(t.UpdatedAt)}
 }
@@ -453,16 +440,10 @@ func (s *Store) queryTxs(ctx context.Context, op, q string, args ...any) ([]payo
 			&t.BroadcastError, &created, &updated); err != nil {
 			return nil, internal(op, err)
 		}
-		addr, err := s.sealer.Open(to, aadTxAddr(t.TxID))
-		if err != nil {
-			return nil, fmt.Errorf("tx %s: to_address: %w", t.TxID, err)
+		if err := rowcodec.OpenTx(s.sealer, &t, to, minor, cur); err != nil {
+			return nil, err
 		}
-		if cur != "" { // a record without an amount keeps the zero Amount
-			if t.Amount, err = payout.NewAmount(minor, payout.Currency(cur)); err != nil {
-				return nil, fmt.Errorf("tx %s: amount: %w", t.TxID, err)
-			}
-		}
-		t.To, t.State = string(addr), payout.TxState(state)
+		t.State = payout.TxState(state)
 		t.Expiration, t.CreatedAt, t.UpdatedAt = exp.UTC(), created.UTC(), updated.UTC()
 		out = append(out, t)
 	}
@@ -639,7 +620,7 @@ func (s *Store) LedgerBalances(ctx context.Context, c payout.Currency) ([]payout
 func (s *Store) SetWallet(ctx context.Context, w payout.Wallet) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO node_wallets (node_id, currency, address, updated_at) VALUES ($1, $2, $3, $4)
 	ON CONFLICT (node_id, currency) DO UPDATE SET address = excluded.address, updated_at = excluded.updated_at`,
-		w.NodeID, string(w.Currency), s.sealer.Seal([]byte(w.Address), aadWallet(w.NodeID, w.Currency)), norm(w.UpdatedAt))
+		w.NodeID, string(w.Currency), rowcodec.SealWalletAddress(s.sealer, &w), norm(w.UpdatedAt))
 	if err != nil {
 		return internal("set wallet", err)
 	}
@@ -657,11 +638,9 @@ func (s *Store) scanWallet(row pgx.Row) (payout.Wallet, error) {
 		return w, err
 	}
 	w.Currency, w.UpdatedAt = payout.Currency(cur), updated.UTC()
-	a, err := s.sealer.Open(addr, aadWallet(w.NodeID, w.Currency))
-	if err != nil {
-		return w, fmt.Errorf("wallet of %s: %w", w.NodeID, err)
+	if err := rowcodec.OpenWallet(s.sealer, &w, addr); err != nil {
+		return w, err
 	}
-	w.Address = string(a)
 	return w, nil
 }
 

@@ -10,19 +10,13 @@ import (
 	"time"
 
 	"github.com/hamigames/lucid-node-management/payout"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 var (
 	_ payout.Store       = (*Store)(nil)
 	_ payout.WalletStore = (*Store)(nil)
 )
-
-// Sealed address columns are bound to their row, so a blob copied to another row fails to open.
-func aadPayoutAddr(id string) []byte { return []byte("payouts.wallet_address:" + id) }
-func aadTxAddr(id string) []byte     { return []byte("payout_txs.to_address:" + id) }
-func aadWallet(node string, c payout.Currency) []byte {
-	return []byte("node_wallets.address:" + string(c) + ":" + node)
-}
 
 const payoutCols = `payout_id, node_id, amount_minor, currency, wallet_address, stage, priority, transaction_hash,
 	batch_id, epoch_id, scheduled_at, processed_at, completed_at, error_message, chain_state, block_number,
@@ -51,7 +45,7 @@ const (
 )
 
 func (s *Store) payoutArgs(p payout.Payout) []any {
-	return []any{p.NodeID, p.Amount.Minor(), string(p.Currency()), s.sealer.Seal([]byte(p.WalletAddress), aadPayoutAddr(p.PayoutID)),
+	return []any{p.NodeID, p.Amount.Minor(), string(p.Currency()), rowcodec.SealPayoutAddress(s.sealer, &p),
 		string(p.Stage), string(p.Priority), p.TransactionHash, p.BatchID, p.EpochID, nullMicros(p.ScheduledAt),
 		nullMicros(p.ProcessedAt), nullMicros(p.CompletedAt), p.ErrorMessage, string(p.ChainState), p.BlockNumber,
 		p.TxAttempts, p.Errors, micros(p.NextAttemptAt), micros(p.CreatedAt), micros(p.UpdatedAt), p.Version,
@@ -73,15 +67,9 @@ func (s *Store) scanPayout(row scanner) (payout.Payout, error) {
 		&next, &created, &updated, &p.Version); err != nil {
 		return payout.Payout{}, err
 	}
-	amt, err := payout.NewAmount(minor, payout.Currency(cur))
-	if err != nil {
-		return payout.Payout{}, fmt.Errorf("payout %s: amount: %w", p.PayoutID, err)
+	if err := rowcodec.OpenPayout(s.sealer, &p, minor, cur, addr); err != nil {
+		return payout.Payout{}, err
 	}
-	a, err := s.sealer.Open(addr, aadPayoutAddr(p.PayoutID))
-	if err != nil {
-		return payout.Payout{}, fmt.Errorf("payout %s: wallet_address: %w", p.PayoutID, err)
-	}
-	p.Amount, p.WalletAddress = amt, string(a)
 	p.Stage, p.Priority, p.ChainState = payout.Stage(stage), payout.Priority(prio), payout.TxState(chain)
 	p.ScheduledAt, p.ProcessedAt, p.CompletedAt = fromNullMicros(sched), fromNullMicros(processed), fromNullMicros(done)
 	p.NextAttemptAt, p.CreatedAt, p.UpdatedAt = fromMicrosOrZero(next), fromMicros(created), fromMicros(updated)
@@ -139,9 +127,9 @@ func fromMicrosOrZero(v int64) time.Time {
 }
 
 func batchArgs(b payout.Batch) ([]any, error) {
-	tot, err := json.Marshal(b.Totals)
+	tot, err := rowcodec.EncodeTotals(&b)
 	if err != nil {
-		return nil, fmt.Errorf("encode totals: %w", err)
+		return nil, err
 	}
 	return []any{string(b.Status), string(b.Priority), nullMicros(b.ScheduledAt), b.NotificationURL, b.ContentHash,
 		b.PayoutCount, string(tot), micros(b.CreatedAt), nullMicros(b.FinishedAt), nullMicros(b.NotifiedAt),
@@ -159,8 +147,8 @@ func scanBatch(row scanner) (payout.Batch, error) {
 		&created, &fin, &notified, &b.NotifyAttempts, &b.NotifyError, &b.Version); err != nil {
 		return payout.Batch{}, err
 	}
-	if err := json.Unmarshal([]byte(totals), &b.Totals); err != nil {
-		return payout.Batch{}, fmt.Errorf("batch %s: totals: %w", b.BatchID, err)
+	if err := rowcodec.DecodeTotals(&b, []byte(totals)); err != nil {
+		return payout.Batch{}, err
 	}
 	b.Status, b.Priority = payout.BatchStatus(status), payout.Priority(prio)
 	b.ScheduledAt, b.FinishedAt, b.NotifiedAt = fromNullMicros(sched), fromNullMicros(fin), fromNullMicros(notified)
@@ -318,7 +306,7 @@ func (s *Store) txArgs(t payout.TxRecord) []any {
 	if t.Superseded {
 		sup = 1
 	}
-	return []any{t.Raw, micros(t.Expiration), s.sealer.Seal([]byte(t.To), aadTxAddr(t.TxID)), t.Amount.Minor(),
+	return []any{t.Raw, micros(t.Expiration), rowcodec.SealTxAddress(s.sealer, &t), t.Amount.Minor(),
 		string(t.Amount.Currency()), string(t.State), t.BlockNumber, sup, t.BroadcastError, micros(t.CreatedAt), micros(t.UpdatedAt)}
 }
 
@@ -524,16 +512,10 @@ func (s *Store) queryTxs(ctx context.Context, op, q string, args ...any) ([]payo
 			&t.BroadcastError, &created, &updated); err != nil {
 			return nil, internal(op, err)
 		}
-		addr, err := s.sealer.Open(to, aadTxAddr(t.TxID))
-		if err != nil {
-			return nil, fmt.Errorf("tx %s: to_address: %w", t.TxID, err)
+		if err := rowcodec.OpenTx(s.sealer, &t, to, minor, cur); err != nil {
+			return nil, err
 		}
-		if cur != "" { // a record without an amount keeps the zero Amount
-			if t.Amount, err = payout.NewAmount(minor, payout.Currency(cur)); err != nil {
-				return nil, fmt.Errorf("tx %s: amount: %w", t.TxID, err)
-			}
-		}
-		t.To, t.State, t.Superseded = string(addr), payout.TxState(state), sup != 0
+		t.State, t.Superseded = payout.TxState(state), sup != 0
 		t.Expiration, t.CreatedAt, t.UpdatedAt = fromMicrosOrZero(exp), fromMicrosOrZero(created), fromMicrosOrZero(updated)
 		out = append(out, t)
 	}
@@ -721,7 +703,7 @@ func (s *Store) SetWallet(ctx context.Context, w payout.Wallet) error {
 	return s.write(ctx, "set wallet", func(tx *sql.Tx) error {
 		_, err := s.texec(ctx, tx, `INSERT INTO node_wallets (node_id, currency, address, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (node_id, currency) DO UPDATE SET address = excluded.address, updated_at = excluded.updated_at`,
-			w.NodeID, string(w.Currency), s.sealer.Seal([]byte(w.Address), aadWallet(w.NodeID, w.Currency)), micros(w.UpdatedAt))
+			w.NodeID, string(w.Currency), rowcodec.SealWalletAddress(s.sealer, &w), micros(w.UpdatedAt))
 		if err != nil {
 			return internal("set wallet", err)
 		}
@@ -740,11 +722,9 @@ func (s *Store) scanWallet(row scanner) (payout.Wallet, error) {
 		return w, err
 	}
 	w.Currency, w.UpdatedAt = payout.Currency(cur), fromMicros(updated)
-	a, err := s.sealer.Open(addr, aadWallet(w.NodeID, w.Currency))
-	if err != nil {
-		return w, fmt.Errorf("wallet of %s: %w", w.NodeID, err)
+	if err := rowcodec.OpenWallet(s.sealer, &w, addr); err != nil {
+		return w, err
 	}
-	w.Address = string(a)
 	return w, nil
 }
 
