@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 var _ nodemgmt.ResourceStore = (*Store)(nil)
@@ -61,17 +62,12 @@ func aggWholeQuery(col string) string {
 // the hourly aggregates, in one transaction; a duplicate (node, timestamp) writes nothing.
 func (s *Store) SaveSample(ctx context.Context, in *nodemgmt.ResourceSample) error {
 	const op = "save sample"
-	c := *in
-	c.Timestamp = norm(c.Timestamp)
-	doc, err := json.Marshal(&c)
+	e, err := rowcodec.EncodeSample(in)
 	if err != nil {
 		return internal(op, err)
 	}
+	c, doc, v := e.Sample, e.Doc, e.Values
 	hour := c.Timestamp.Truncate(time.Hour)
-	v := [4]float64{}
-	for i, t := range nodemgmt.MetricTypes {
-		v[i] = c.MetricValue(t)
-	}
 	return s.tx(ctx, op, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, qInsertSample, c.NodeID, c.Timestamp, v[0], v[1], v[2], v[3]); err != nil {
 			if uniqueViolation(err) != "" {
@@ -99,12 +95,11 @@ func (s *Store) LatestSample(ctx context.Context, nodeID string) (*nodemgmt.Reso
 		}
 		return nil, internal("latest sample", err)
 	}
-	var out nodemgmt.ResourceSample
-	if err := json.Unmarshal(doc, &out); err != nil {
+	out, err := rowcodec.DecodeSample(doc)
+	if err != nil {
 		return nil, internal("latest sample", err)
 	}
-	out.Timestamp = out.Timestamp.UTC()
-	return &out, nil
+	return out, nil
 }
 
 // AggregateSamples answers q with one GROUP BY in PostgreSQL: over raw samples for buckets
@@ -203,8 +198,8 @@ func (s *Store) GetThresholds(ctx context.Context, nodeID string) (*nodemgmt.Thr
 	if err != nil {
 		return nil, internal("get thresholds", err)
 	}
-	var t nodemgmt.Thresholds
-	if err := json.Unmarshal(doc, &t); err != nil {
+	t, err := rowcodec.DecodeThresholds(doc)
+	if err != nil {
 		return nil, internal("get thresholds", err)
 	}
 	t.NodeID, t.UpdatedAt, t.UpdatedBy = nodeID, at.UTC(), by
@@ -213,9 +208,7 @@ func (s *Store) GetThresholds(ctx context.Context, nodeID string) (*nodemgmt.Thr
 
 // PutThresholds creates or replaces the node's thresholds.
 func (s *Store) PutThresholds(ctx context.Context, t *nodemgmt.Thresholds) error {
-	c := *t
-	c.UpdatedAt, c.UpdatedBy = time.Time{}, ""
-	doc, err := json.Marshal(&c)
+	doc, err := rowcodec.EncodeThresholds(t)
 	if err != nil {
 		return internal("put thresholds", err)
 	}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 var _ nodemgmt.ResourceStore = (*Store)(nil)
@@ -102,21 +102,16 @@ func (s *Store) writeStmts(ctx context.Context, queries ...string) error {
 // the hourly aggregates, in one transaction.
 func (s *Store) SaveSample(ctx context.Context, in *nodemgmt.ResourceSample) error {
 	const op = "save sample"
-	c := *in
-	c.Timestamp = norm(c.Timestamp)
-	doc, err := json.Marshal(&c)
+	e, err := rowcodec.EncodeSample(in)
 	if err != nil {
 		return internal(op, err)
 	}
+	c, doc, v := e.Sample, e.Doc, e.Values
 	if err := s.writeStmts(ctx, qInsertSample, qUpsertLatest, qUpsertHourly); err != nil {
 		return internal(op, err)
 	}
 	ts := micros(c.Timestamp)
 	hour := floorDiv(ts, time.Hour.Microseconds()) * time.Hour.Microseconds()
-	v := [4]float64{}
-	for i, t := range nodemgmt.MetricTypes {
-		v[i] = c.MetricValue(t)
-	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		st, err := s.wst.txStmt(ctx, tx, qInsertSample)
 		if err != nil {
@@ -163,12 +158,11 @@ func (s *Store) LatestSample(ctx context.Context, nodeID string) (*nodemgmt.Reso
 		}
 		return nil, internal("latest sample", err)
 	}
-	var out nodemgmt.ResourceSample
-	if err := json.Unmarshal([]byte(doc), &out); err != nil {
+	out, err := rowcodec.DecodeSample([]byte(doc))
+	if err != nil {
 		return nil, internal("latest sample", err)
 	}
-	out.Timestamp = out.Timestamp.UTC()
-	return &out, nil
+	return out, nil
 }
 
 // AggregateSamples answers q with one GROUP BY in SQLite: over raw samples for buckets under
@@ -292,8 +286,8 @@ func (s *Store) GetThresholds(ctx context.Context, nodeID string) (*nodemgmt.Thr
 	if err != nil {
 		return nil, internal("get thresholds", err)
 	}
-	var t nodemgmt.Thresholds
-	if err := json.Unmarshal([]byte(doc), &t); err != nil {
+	t, err := rowcodec.DecodeThresholds([]byte(doc))
+	if err != nil {
 		return nil, internal("get thresholds", err)
 	}
 	t.NodeID, t.UpdatedAt, t.UpdatedBy = nodeID, fromMicros(at), by
@@ -302,9 +296,7 @@ func (s *Store) GetThresholds(ctx context.Context, nodeID string) (*nodemgmt.Thr
 
 // PutThresholds creates or replaces the node's thresholds.
 func (s *Store) PutThresholds(ctx context.Context, t *nodemgmt.Thresholds) error {
-	c := *t
-	c.UpdatedAt, c.UpdatedBy = time.Time{}, ""
-	doc, err := json.Marshal(&c)
+	doc, err := rowcodec.EncodeThresholds(t)
 	if err != nil {
 		return internal("put thresholds", err)
 	}

@@ -67,3 +67,26 @@ func TestJSONNull(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"a":1}`, string(b))
 }
+
+func TestSampleAndThresholds(t *testing.T) {
+	t.Parallel()
+	in := &nodemgmt.ResourceSample{NodeID: "node_a", Timestamp: time.Date(2026, 3, 4, 5, 6, 7, 891, time.FixedZone("x", -7200))}
+	e, err := EncodeSample(in)
+	require.NoError(t, err)
+	assert.Equal(t, 891, in.Timestamp.Nanosecond(), "the caller's sample is not changed")
+	assert.Equal(t, in.Timestamp.UTC().Truncate(time.Microsecond), e.Sample.Timestamp)
+	for i, m := range nodemgmt.MetricTypes {
+		assert.Equal(t, e.Sample.MetricValue(m), e.Values[i])
+	}
+	got, err := DecodeSample(e.Doc)
+	require.NoError(t, err)
+	assert.Equal(t, &e.Sample, got)
+
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	doc, err := EncodeThresholds(&nodemgmt.Thresholds{NodeID: "node_a", UpdatedAt: at, UpdatedBy: "op"})
+	require.NoError(t, err)
+	th, err := DecodeThresholds(doc)
+	require.NoError(t, err)
+	assert.True(t, th.UpdatedAt.IsZero(), "updated_at has its own column")
+	assert.Empty(t, th.UpdatedBy)
+}
