@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hamigames/lucid-node-management/poot"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 var _ poot.Store = (*Store)(nil)
@@ -71,19 +71,9 @@ func (s *Store) ConsumeNonce(ctx context.Context, nodeID, nonce string, expiresA
 	return nil
 }
 
-// normValidation returns v with its times in the stored form (UTC microseconds) and Errors
-// never nil, as every read returns it.
-func normValidation(v poot.Validation) poot.Validation {
-	v.Timestamp, v.ProofTimestamp, v.State.At = norm(v.Timestamp), norm(v.ProofTimestamp), norm(v.State.At)
-	if v.Errors == nil {
-		v.Errors = []poot.Reason{}
-	}
-	return v
-}
-
 // SaveValidation appends one validation; its id must be new.
 func (s *Store) SaveValidation(ctx context.Context, v poot.Validation) error {
-	v = normValidation(v)
+	v = rowcodec.NormValidation(v)
 	rec, err := json.Marshal(v)
 	if err != nil {
 		return internal("save validation", err)
@@ -169,11 +159,11 @@ func (s *Store) ListValidations(ctx context.Context, f poot.ValidationFilter) (p
 		if err := rows.Scan(&rec); err != nil {
 			return poot.ValidationPage{}, internal("list validations", err)
 		}
-		var v poot.Validation
-		if err := json.Unmarshal(rec, &v); err != nil {
+		v, err := rowcodec.DecodeValidation(rec)
+		if err != nil {
 			return poot.ValidationPage{}, internal("list validations", err)
 		}
-		page.Validations = append(page.Validations, normValidation(v))
+		page.Validations = append(page.Validations, v)
 	}
 	if err := rows.Err(); err != nil {
 		return poot.ValidationPage{}, internal("list validations", err)
@@ -226,23 +216,13 @@ var errBadCursor = errors.New("postgres store: invalid validation cursor")
 // encodeValCursor is base64url("micros|seq|id") of the last validation of a page, the same
 // form the SQLite backend issues.
 func encodeValCursor(k valKey) string {
-	raw := strconv.FormatInt(k.at.UnixMicro(), 10) + "|" + strconv.FormatInt(k.seq, 10) + "|" + k.id
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return rowcodec.EncodeValCursor(k.at.UnixMicro(), k.seq, k.id)
 }
 
 func decodeValCursor(c string) (valKey, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
+	us, seq, id, ok := rowcodec.DecodeValCursor(c)
+	if !ok {
 		return valKey{}, errBadCursor
 	}
-	parts := strings.SplitN(string(raw), "|", 3)
-	if len(parts) != 3 || parts[2] == "" {
-		return valKey{}, errBadCursor
-	}
-	us, err1 := strconv.ParseInt(parts[0], 10, 64)
-	seq, err2 := strconv.ParseInt(parts[1], 10, 64)
-	if err1 != nil || err2 != nil {
-		return valKey{}, errBadCursor
-	}
-	return valKey{time.UnixMicro(us).UTC(), seq, parts[2]}, nil
+	return valKey{time.UnixMicro(us).UTC(), seq, id}, nil
 }

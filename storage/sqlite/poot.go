@@ -3,15 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hamigames/lucid-node-management/poot"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 var _ poot.Store = (*Store)(nil)
@@ -87,19 +86,9 @@ func (s *Store) ConsumeNonce(ctx context.Context, nodeID, nonce string, expiresA
 	})
 }
 
-// normValidation returns v with its times in the stored form (UTC microseconds) and Errors
-// never nil, as every read returns it.
-func normValidation(v poot.Validation) poot.Validation {
-	v.Timestamp, v.ProofTimestamp, v.State.At = norm(v.Timestamp), norm(v.ProofTimestamp), norm(v.State.At)
-	if v.Errors == nil {
-		v.Errors = []poot.Reason{}
-	}
-	return v
-}
-
 // SaveValidation appends one validation; its id must be new.
 func (s *Store) SaveValidation(ctx context.Context, v poot.Validation) error {
-	v = normValidation(v)
+	v = rowcodec.NormValidation(v)
 	rec, err := json.Marshal(v)
 	if err != nil {
 		return internal("save validation", err)
@@ -229,11 +218,11 @@ func (s *Store) listValidations(ctx context.Context, f poot.ValidationFilter, af
 		if err := rows.Scan(&rec); err != nil {
 			return poot.ValidationPage{}, internal("list validations", err)
 		}
-		var v poot.Validation
-		if err := json.Unmarshal(rec, &v); err != nil {
+		v, err := rowcodec.DecodeValidation(rec)
+		if err != nil {
 			return poot.ValidationPage{}, internal("list validations", err)
 		}
-		page.Validations = append(page.Validations, normValidation(v))
+		page.Validations = append(page.Validations, v)
 	}
 	if err := rows.Err(); err != nil {
 		return poot.ValidationPage{}, internal("list validations", err)
@@ -289,25 +278,15 @@ var errBadCursor = errors.New("sqlite store: invalid validation cursor")
 
 // encodeValCursor is base64url("micros|seq|id") of the last validation of a page.
 func encodeValCursor(k valKey) string {
-	raw := strconv.FormatInt(k.at, 10) + "|" + strconv.FormatInt(k.seq, 10) + "|" + k.id
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return rowcodec.EncodeValCursor(k.at, k.seq, k.id)
 }
 
 func decodeValCursor(c string) (valKey, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
+	us, seq, id, ok := rowcodec.DecodeValCursor(c)
+	if !ok {
 		return valKey{}, errBadCursor
 	}
-	parts := strings.SplitN(string(raw), "|", 3)
-	if len(parts) != 3 || parts[2] == "" {
-		return valKey{}, errBadCursor
-	}
-	us, err1 := strconv.ParseInt(parts[0], 10, 64)
-	seq, err2 := strconv.ParseInt(parts[1], 10, 64)
-	if err1 != nil || err2 != nil {
-		return valKey{}, errBadCursor
-	}
-	return valKey{us, seq, parts[2]}, nil
+	return valKey{us, seq, id}, nil
 }
 
 const (
@@ -392,7 +371,7 @@ func (s *Store) consumeProof(ctx context.Context, st []*sql.Stmt, nodeID, nonce 
 			}
 		}
 	}
-	v := normValidation(judge(*c))
+	v := rowcodec.NormValidation(judge(*c))
 	rec, err := json.Marshal(v)
 	if err != nil {
 		return internal("consume proof", err), nil
