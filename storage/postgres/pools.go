@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 const poolBaseCols = `pool_id, name, description, max_nodes, resource_limits, auto_scaling, scaling_policy, pricing,
@@ -37,18 +37,11 @@ func poolExists(field, value string) error {
 type encodedPool struct{ limits, policy, pricing any }
 
 func encodePool(p *nodemgmt.Pool) (encodedPool, error) {
-	var e encodedPool
-	var err error
-	if e.limits, err = jsonArg(p.ResourceLimits, p.ResourceLimits == nil); err != nil {
-		return e, err
+	c, err := rowcodec.EncodePool(p)
+	if err != nil {
+		return encodedPool{}, err
 	}
-	if e.policy, err = jsonArg(p.ScalingPolicy, p.ScalingPolicy == nil); err != nil {
-		return e, err
-	}
-	if e.pricing, err = jsonArg(p.Pricing, p.Pricing == nil); err != nil {
-		return e, err
-	}
-	return e, nil
+	return encodedPool{limits: rawJSON(c.Limits), policy: rawJSON(c.Policy), pricing: rawJSON(c.Pricing)}, nil
 }
 
 func scanPool(row pgx.Row) (*nodemgmt.Pool, error) {
@@ -64,15 +57,8 @@ func scanPool(row pgx.Row) (*nodemgmt.Pool, error) {
 		return nil, err
 	}
 	p.MaxNodes, p.NodeCount = int(maxNodes), int(count)
-	for _, c := range []struct {
-		col []byte
-		dst any
-	}{{limits, &p.ResourceLimits}, {policy, &p.ScalingPolicy}, {pricing, &p.Pricing}} {
-		if c.col != nil {
-			if err := json.Unmarshal(c.col, c.dst); err != nil {
-				return nil, fmt.Errorf("pool %s: %w", p.PoolID, err)
-			}
-		}
+	if err := rowcodec.DecodePool(&p, rowcodec.PoolColumns{Limits: limits, Policy: policy, Pricing: pricing}); err != nil {
+		return nil, err
 	}
 	p.CreatedAt = created.UTC()
 	p.UpdatedAt = updated.UTC()

@@ -3,12 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 // poolCols reads a pool with its member count derived in the same statement.
@@ -29,18 +29,11 @@ func poolExists(field, value string) error {
 type encodedPool struct{ limits, policy, pricing sql.NullString }
 
 func encodePool(p *nodemgmt.Pool) (encodedPool, error) {
-	var e encodedPool
-	var err error
-	if e.limits, err = jsonColumn(p.ResourceLimits, p.ResourceLimits == nil); err != nil {
-		return e, err
+	c, err := rowcodec.EncodePool(p)
+	if err != nil {
+		return encodedPool{}, err
 	}
-	if e.policy, err = jsonColumn(p.ScalingPolicy, p.ScalingPolicy == nil); err != nil {
-		return e, err
-	}
-	if e.pricing, err = jsonColumn(p.Pricing, p.Pricing == nil); err != nil {
-		return e, err
-	}
-	return e, nil
+	return encodedPool{limits: nullJSON(c.Limits), policy: nullJSON(c.Policy), pricing: nullJSON(c.Pricing)}, nil
 }
 
 func scanPool(row scanner) (*nodemgmt.Pool, error) {
@@ -53,15 +46,9 @@ func scanPool(row scanner) (*nodemgmt.Pool, error) {
 		&created, &updated, &p.NodeCount); err != nil {
 		return nil, err
 	}
-	for _, c := range []struct {
-		col sql.NullString
-		dst any
-	}{{limits, &p.ResourceLimits}, {policy, &p.ScalingPolicy}, {pricing, &p.Pricing}} {
-		if c.col.Valid {
-			if err := json.Unmarshal([]byte(c.col.String), c.dst); err != nil {
-				return nil, fmt.Errorf("pool %s: %w", p.PoolID, err)
-			}
-		}
+	if err := rowcodec.DecodePool(&p, rowcodec.PoolColumns{Limits: jsonBytes(limits), Policy: jsonBytes(policy),
+		Pricing: jsonBytes(pricing)}); err != nil {
+		return nil, err
 	}
 	p.CreatedAt = fromMicros(created)
 	p.UpdatedAt = fromMicros(updated)

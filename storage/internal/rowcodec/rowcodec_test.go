@@ -90,3 +90,20 @@ func TestSampleAndThresholds(t *testing.T) {
 	assert.True(t, th.UpdatedAt.IsZero(), "updated_at has its own column")
 	assert.Empty(t, th.UpdatedBy)
 }
+
+func TestPoolColumns(t *testing.T) {
+	t.Parallel()
+	for name, p := range map[string]nodemgmt.Pool{
+		"none set": {PoolID: "pool_a"},
+		"some set": {PoolID: "pool_b", ResourceLimits: &nodemgmt.ResourceLimits{}, ScalingPolicy: &nodemgmt.ScalingPolicy{}},
+	} {
+		c, err := EncodePool(&p)
+		require.NoError(t, err, name)
+		assert.Equal(t, p.ResourceLimits == nil, c.Limits == nil, name)
+		got := nodemgmt.Pool{PoolID: p.PoolID}
+		require.NoError(t, DecodePool(&got, c), name)
+		assert.Equal(t, p, got, name)
+	}
+	err := DecodePool(&nodemgmt.Pool{PoolID: "pool_c"}, PoolColumns{Pricing: []byte("[")})
+	assert.ErrorContains(t, err, "pool pool_c")
+}
