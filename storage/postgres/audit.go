@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 // AppendAudit records one entry; Details are stored as json.
@@ -63,10 +63,8 @@ func (s *Store) ListAudit(ctx context.Context, f nodemgmt.AuditFilter) ([]nodemg
 			return nil, internal("list audit", err)
 		}
 		e.At = e.At.UTC()
-		if details != nil {
-			if err := json.Unmarshal(details, &e.Details); err != nil {
-				return nil, internal("list audit", err)
-			}
+		if err := rowcodec.DecodeAuditDetails(&e, details); err != nil {
+			return nil, internal("list audit", err)
 		}
 		out = append(out, e)
 	}

@@ -3,11 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"strings"
 	"time"
 
 	"github.com/hamigames/lucid-node-management/nodemgmt"
+	"github.com/hamigames/lucid-node-management/storage/internal/rowcodec"
 )
 
 const qInsertAudit = `INSERT INTO audit (id, at, category, actor, action, target, result, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
@@ -76,10 +76,8 @@ func (s *Store) ListAudit(ctx context.Context, f nodemgmt.AuditFilter) ([]nodemg
 			return nil, internal("list audit", err)
 		}
 		e.At = fromMicros(at)
-		if details.Valid {
-			if err := json.Unmarshal([]byte(details.String), &e.Details); err != nil {
-				return nil, internal("list audit", err)
-			}
+		if err := rowcodec.DecodeAuditDetails(&e, jsonBytes(details)); err != nil {
+			return nil, internal("list audit", err)
 		}
 		out = append(out, e)
 	}

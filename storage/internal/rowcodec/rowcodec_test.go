@@ -107,3 +107,13 @@ func TestPoolColumns(t *testing.T) {
 	err := DecodePool(&nodemgmt.Pool{PoolID: "pool_c"}, PoolColumns{Pricing: []byte("[")})
 	assert.ErrorContains(t, err, "pool pool_c")
 }
+
+func TestDecodeAuditDetails(t *testing.T) {
+	t.Parallel()
+	var e nodemgmt.AuditEntry
+	require.NoError(t, DecodeAuditDetails(&e, nil))
+	assert.Nil(t, e.Details, "NULL details stay absent")
+	require.NoError(t, DecodeAuditDetails(&e, []byte(`{"k":"v"}`)))
+	assert.Equal(t, "v", e.Details["k"])
+	assert.Error(t, DecodeAuditDetails(&e, []byte("{")))
+}
