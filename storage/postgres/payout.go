@@ -356,26 +356,8 @@ func (s *Store) ListPayouts(ctx context.Context, f payout.PayoutFilter) (payout.
 		args = append(args, v)
 		where = append(where, col+"$"+strconv.Itoa(len(args)))
 	}
-	if f.NodeID != "" {
-		add("node_id = ", f.NodeID)
-	}
-	if f.BatchID != "" {
-		add("batch_id = ", f.BatchID)
-	}
-	if f.EpochID != "" {
-		add("epoch_id = ", f.EpochID)
-	}
-	if f.Status != "" {
-		add("status = ", string(f.Status))
-	}
-	if f.Currency != "" {
-		add("currency = ", string(f.Currency))
-	}
-	if f.From != nil {
-		add("created_at >= ", norm(*f.From))
-	}
-	if f.To != nil {
-		add("created_at < ", norm(*f.To))
+	for _, c := range rowcodec.PayoutConds(f, func(t time.Time) any { return norm(t) }) {
+		add(c.Expr, c.Value)
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -387,10 +369,7 @@ func (s *Store) ListPayouts(ctx context.Context, f payout.PayoutFilter) (payout.
 		return pg, internal("count payouts", err)
 	}
 	pg.Total = int(total)
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
+	limit := rowcodec.PayoutPageLimit(f.Limit)
 	if f.Cursor != "" {
 		at, id, err := payout.DecodeCursor(f.Cursor)
 		if err != nil {
@@ -413,11 +392,7 @@ func (s *Store) ListPayouts(ctx context.Context, f payout.PayoutFilter) (payout.
 	if err != nil {
 		return pg, err
 	}
-	if len(ps) > limit {
-		ps = ps[:limit]
-		pg.NextCursor = payout.EncodeCursor(ps[len(ps)-1])
-	}
-	pg.Payouts = ps
+	pg.Payouts, pg.NextCursor = rowcodec.TrimPayoutPage(ps, limit)
 	return pg, nil
 }
 

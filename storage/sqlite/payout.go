@@ -429,26 +429,8 @@ func (s *Store) ListPayouts(ctx context.Context, f payout.PayoutFilter) (payout.
 		where = append(where, cond)
 		args = append(args, v)
 	}
-	if f.NodeID != "" {
-		add("node_id = ?", f.NodeID)
-	}
-	if f.BatchID != "" {
-		add("batch_id = ?", f.BatchID)
-	}
-	if f.EpochID != "" {
-		add("epoch_id = ?", f.EpochID)
-	}
-	if f.Status != "" {
-		add("status = ?", string(f.Status))
-	}
-	if f.Currency != "" {
-		add("currency = ?", string(f.Currency))
-	}
-	if f.From != nil {
-		add("created_at >= ?", micros(*f.From))
-	}
-	if f.To != nil {
-		add("created_at < ?", micros(*f.To))
+	for _, c := range rowcodec.PayoutConds(f, func(t time.Time) any { return micros(t) }) {
+		add(c.Expr+"?", c.Value)
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -458,10 +440,7 @@ func (s *Store) ListPayouts(ctx context.Context, f payout.PayoutFilter) (payout.
 	if err := s.qrow(ctx, `SELECT COUNT(*) FROM payouts`+cond, args...).Scan(&pg.Total); err != nil {
 		return pg, internal("count payouts", err)
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
+	limit := rowcodec.PayoutPageLimit(f.Limit)
 	pageCond, pageArgs := cond, args
 	offset := 0
 	if f.Cursor != "" {
@@ -484,11 +463,7 @@ func (s *Store) ListPayouts(ctx context.Context, f payout.PayoutFilter) (payout.
 	if err != nil {
 		return pg, err
 	}
-	if len(ps) > limit {
-		ps = ps[:limit]
-		pg.NextCursor = payout.EncodeCursor(ps[len(ps)-1])
-	}
-	pg.Payouts = ps
+	pg.Payouts, pg.NextCursor = rowcodec.TrimPayoutPage(ps, limit)
 	return pg, nil
 }
 

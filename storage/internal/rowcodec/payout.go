@@ -3,6 +3,7 @@ package rowcodec
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/hamigames/lucid-node-management/payout"
 	"github.com/hamigames/lucid-node-management/storage/seal"
@@ -95,4 +96,61 @@ func DecodeTotals(b *payout.Batch, totals []byte) error {
 		return fmt.Errorf("batch %s: totals: %w", b.BatchID, err)
 	}
 	return nil
+}
+
+// Cond is one term of a WHERE clause without its placeholder, which belongs to the backend's
+// dialect: Expr ends where the placeholder goes ("node_id = ").
+type Cond struct {
+	// Expr is the column and operator.
+	Expr string
+	// Value is the argument bound to the placeholder.
+	Value any
+}
+
+// PayoutConds maps the filters of f to WHERE terms, in a fixed order; at converts a time to
+// the backend's column form. One mapping keeps the backends filtering the same columns.
+func PayoutConds(f payout.PayoutFilter, at func(time.Time) any) []Cond {
+	var out []Cond
+	add := func(expr string, v any) { out = append(out, Cond{Expr: expr, Value: v}) }
+	if f.NodeID != "" {
+		add("node_id = ", f.NodeID)
+	}
+	if f.BatchID != "" {
+		add("batch_id = ", f.BatchID)
+	}
+	if f.EpochID != "" {
+		add("epoch_id = ", f.EpochID)
+	}
+	if f.Status != "" {
+		add("status = ", string(f.Status))
+	}
+	if f.Currency != "" {
+		add("currency = ", string(f.Currency))
+	}
+	if f.From != nil {
+		add("created_at >= ", at(*f.From))
+	}
+	if f.To != nil {
+		add("created_at < ", at(*f.To))
+	}
+	return out
+}
+
+// PayoutPageLimit is the page size of a payout listing: the requested limit, or 1000 when it
+// is unset or larger, so one request cannot read the whole table.
+func PayoutPageLimit(limit int) int {
+	if limit <= 0 || limit > 1000 {
+		return 1000
+	}
+	return limit
+}
+
+// TrimPayoutPage cuts ps, read with one row more than limit, to limit and returns the cursor
+// of the next page, or "" when ps was the last page.
+func TrimPayoutPage(ps []payout.Payout, limit int) ([]payout.Payout, string) {
+	if len(ps) <= limit {
+		return ps, ""
+	}
+	ps = ps[:limit]
+	return ps, payout.EncodeCursor(ps[len(ps)-1])
 }

@@ -2,6 +2,7 @@ package rowcodec
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,4 +73,29 @@ func TestTotalsRoundTrip(t *testing.T) {
 	require.NoError(t, DecodeTotals(&got, enc))
 	assert.Equal(t, b.Totals, got.Totals)
 	assert.ErrorContains(t, DecodeTotals(&payout.Batch{BatchID: "b_2"}, []byte("{")), "batch b_2")
+}
+
+func TestPayoutConds(t *testing.T) {
+	t.Parallel()
+	from, to := time.Unix(100, 0), time.Unix(200, 0)
+	at := func(t time.Time) any { return t.Unix() }
+	assert.Empty(t, PayoutConds(payout.PayoutFilter{}, at))
+	got := PayoutConds(payout.PayoutFilter{NodeID: "n", BatchID: "b", EpochID: "e", Status: payout.StatusPending,
+		Currency: payout.USDT, From: &from, To: &to}, at)
+	assert.Equal(t, []Cond{{"node_id = ", "n"}, {"batch_id = ", "b"}, {"epoch_id = ", "e"}, {"status = ", "pending"},
+		{"currency = ", "USDT"}, {"created_at >= ", int64(100)}, {"created_at < ", int64(200)}}, got)
+}
+
+func TestPayoutPage(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[int]int{0: 1000, -1: 1000, 1001: 1000, 1000: 1000, 5: 5} {
+		assert.Equal(t, want, PayoutPageLimit(in), in)
+	}
+	ps := []payout.Payout{{PayoutID: "a"}, {PayoutID: "b"}, {PayoutID: "c"}}
+	page, next := TrimPayoutPage(ps, 3)
+	assert.Len(t, page, 3)
+	assert.Empty(t, next, "no extra row: last page")
+	page, next = TrimPayoutPage(ps, 2)
+	assert.Len(t, page, 2)
+	assert.Equal(t, payout.EncodeCursor(ps[1]), next)
 }
