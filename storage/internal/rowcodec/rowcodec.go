@@ -1,5 +1,6 @@
 // Package rowcodec holds the column encodings the SQL backends share: which columns are sealed
-// and with what associated data, and how nullable JSON columns are written and read. A value
+// and with what associated data, and how nullable JSON columns are written and read; and the
+// listing rules that must agree between them (payout filters and page size, cursors). A value
 // sealed or encoded by one backend must mean the same in the other (a database can be moved
 // between them, and the tests compare them), so the rules live here once. What differs between
 // the dialects — placeholders, NULL wrapper types, time columns — stays in each backend, which
