@@ -32,14 +32,11 @@ func (s *Store) AppendAudit(ctx context.Context, e nodemgmt.AuditEntry) error {
 
 // ListAudit returns matching entries, newest first (ties in write order, latest first).
 func (s *Store) ListAudit(ctx context.Context, f nodemgmt.AuditFilter) ([]nodemgmt.AuditEntry, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.rlock(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, errClosed
-	}
+	defer unlock()
 	since := clone.Norm(f.Since)
 	var rows []auditRow
 	for _, r := range s.audit {
@@ -83,14 +80,11 @@ func auditLess(a, b auditRow) bool {
 
 // PruneAudit deletes entries of the category ("" = every category) older than before.
 func (s *Store) PruneAudit(ctx context.Context, category string, before time.Time) (int, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return 0, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, errClosed
-	}
+	defer unlock()
 	before = clone.Norm(before)
 	kept := s.audit[:0]
 	n := 0
@@ -108,14 +102,11 @@ func (s *Store) PruneAudit(ctx context.Context, category string, before time.Tim
 
 // AcquireLease takes or renews the lease for holder until now+ttl.
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return false, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false, errClosed
-	}
+	defer unlock()
 	now = clone.Norm(now)
 	if l, ok := s.leases[name]; ok && l.holder != holder && now.Before(l.expires) {
 		return false, nil
@@ -126,14 +117,11 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 
 // ReleaseLease frees the lease if holder has it.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errClosed
-	}
+	defer unlock()
 	if l, ok := s.leases[name]; ok && l.holder == holder {
 		delete(s.leases, name)
 	}

@@ -85,6 +85,33 @@ func (s *Store) Close() error {
 
 var errClosed = errors.New("memory store: closed")
 
+// lock takes the write lock for an operation: it refuses a cancelled context or a closed store,
+// and otherwise returns the function that releases the lock.
+func (s *Store) lock(ctx context.Context) (unlock func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, errClosed
+	}
+	return s.mu.Unlock, nil
+}
+
+// rlock is lock for read-only operations.
+func (s *Store) rlock(ctx context.Context) (unlock func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, errClosed
+	}
+	return s.mu.RUnlock, nil
+}
+
 // Ping reports whether the store is open.
 func (s *Store) Ping(ctx context.Context) error {
 	s.mu.RLock()
@@ -127,14 +154,11 @@ func conflict(msg string, details map[string]any) error {
 
 // CreateNode inserts n under the uniqueness and capacity rules of nodemgmt.Store.
 func (s *Store) CreateNode(ctx context.Context, n *nodemgmt.Node) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errClosed
-	}
+	defer unlock()
 	if _, ok := s.nodes[n.NodeID]; ok {
 		return nodeExists(n.NodeID)
 	}
@@ -171,14 +195,11 @@ func (s *Store) addMember(pool, node string, priority int) {
 
 // GetNode returns a copy of the node.
 func (s *Store) GetNode(ctx context.Context, id string) (*nodemgmt.Node, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.rlock(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, errClosed
-	}
+	defer unlock()
 	n, ok := s.nodes[id]
 	if !ok {
 		return nil, nodemgmt.NotFoundNode(id)
@@ -189,14 +210,11 @@ func (s *Store) GetNode(ctx context.Context, id string) (*nodemgmt.Node, error) 
 // UpdateNode applies fn to a copy of the node under the write lock and stores the result if fn
 // succeeds. fn must not call the store.
 func (s *Store) UpdateNode(ctx context.Context, id string, fn func(n *nodemgmt.Node) error) (*nodemgmt.Node, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errClosed
-	}
+	defer unlock()
 	old, ok := s.nodes[id]
 	if !ok {
 		return nil, nodemgmt.NotFoundNode(id)
@@ -225,14 +243,11 @@ func (s *Store) UpdateNode(ctx context.Context, id string, fn func(n *nodemgmt.N
 
 // DeleteNode removes the node if check accepts it.
 func (s *Store) DeleteNode(ctx context.Context, id string, check func(n *nodemgmt.Node) error) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errClosed
-	}
+	defer unlock()
 	n, ok := s.nodes[id]
 	if !ok {
 		return nodemgmt.NotFoundNode(id)
@@ -259,14 +274,11 @@ func afterCursor(k ordKey, c *nodemgmt.Cursor) bool {
 
 // ListNodes returns the page of matching nodes in (CreatedAt, NodeID) order and their total.
 func (s *Store) ListNodes(ctx context.Context, f nodemgmt.NodeFilter) (nodemgmt.NodePage, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.rlock(ctx)
+	if err != nil {
 		return nodemgmt.NodePage{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nodemgmt.NodePage{}, errClosed
-	}
+	defer unlock()
 	var page nodemgmt.NodePage
 	skip := max(f.Offset, 0)
 	if f.After != nil {
@@ -296,14 +308,11 @@ func (s *Store) ListNodes(ctx context.Context, f nodemgmt.NodeFilter) (nodemgmt.
 // ListStaleNodes returns nodes that are not down and whose deadline is before the given time,
 // oldest deadline first.
 func (s *Store) ListStaleNodes(ctx context.Context, before time.Time, limit int) ([]*nodemgmt.Node, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.rlock(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, errClosed
-	}
+	defer unlock()
 	before = clone.Norm(before)
 	var out []*nodemgmt.Node
 	for _, n := range s.nodes {
@@ -325,14 +334,11 @@ func (s *Store) ListStaleNodes(ctx context.Context, before time.Time, limit int)
 
 // ExtendHealthDeadlines raises the deadline of every node that is not down to at least until.
 func (s *Store) ExtendHealthDeadlines(ctx context.Context, until time.Time) (int, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return 0, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, errClosed
-	}
+	defer unlock()
 	until = clone.Norm(until)
 	changed := 0
 	for _, n := range s.nodes {
@@ -348,14 +354,11 @@ func (s *Store) ExtendHealthDeadlines(ctx context.Context, until time.Time) (int
 
 // CountNodes counts nodes by status and by health; only values that occur are present.
 func (s *Store) CountNodes(ctx context.Context) (nodemgmt.NodeCounts, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.rlock(ctx)
+	if err != nil {
 		return nodemgmt.NodeCounts{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nodemgmt.NodeCounts{}, errClosed
-	}
+	defer unlock()
 	c := nodemgmt.NodeCounts{ByStatus: map[nodemgmt.Status]int{}, ByHealth: map[nodemgmt.Health]int{}, Total: len(s.nodes)}
 	for _, n := range s.nodes {
 		c.ByStatus[n.Status]++

@@ -23,14 +23,11 @@ func (s *Store) poolOut(p *nodemgmt.Pool) *nodemgmt.Pool {
 
 // CreatePool inserts a pool with a unique id and name; its NodeCount starts at zero.
 func (s *Store) CreatePool(ctx context.Context, p *nodemgmt.Pool) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errClosed
-	}
+	defer unlock()
 	if _, ok := s.pools[p.PoolID]; ok {
 		return poolExists("pool_id", p.PoolID)
 	}
@@ -47,14 +44,11 @@ func (s *Store) CreatePool(ctx context.Context, p *nodemgmt.Pool) error {
 
 // GetPool returns a copy of the pool with its exact member count.
 func (s *Store) GetPool(ctx context.Context, id string) (*nodemgmt.Pool, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.rlock(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, errClosed
-	}
+	defer unlock()
 	p, ok := s.pools[id]
 	if !ok {
 		return nil, nodemgmt.NotFoundPool(id)
@@ -64,14 +58,11 @@ func (s *Store) GetPool(ctx context.Context, id string) (*nodemgmt.Pool, error) 
 
 // UpdatePool applies fn to a copy of the pool under the write lock and stores it if fn succeeds.
 func (s *Store) UpdatePool(ctx context.Context, id string, fn func(p *nodemgmt.Pool) error) (*nodemgmt.Pool, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errClosed
-	}
+	defer unlock()
 	old, ok := s.pools[id]
 	if !ok {
 		return nil, nodemgmt.NotFoundPool(id)
@@ -102,14 +93,11 @@ func (s *Store) UpdatePool(ctx context.Context, id string, fn func(p *nodemgmt.P
 
 // DeletePool removes an empty pool; a pool with members is ErrConflict.
 func (s *Store) DeletePool(ctx context.Context, id string) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errClosed
-	}
+	defer unlock()
 	p, ok := s.pools[id]
 	if !ok {
 		return nodemgmt.NotFoundPool(id)
@@ -126,14 +114,11 @@ func (s *Store) DeletePool(ctx context.Context, id string) error {
 
 // ListPools returns a page of pools in (CreatedAt, PoolID) order and the total.
 func (s *Store) ListPools(ctx context.Context, f nodemgmt.PoolFilter) (nodemgmt.PoolPage, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.rlock(ctx)
+	if err != nil {
 		return nodemgmt.PoolPage{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nodemgmt.PoolPage{}, errClosed
-	}
+	defer unlock()
 	page := nodemgmt.PoolPage{Total: len(s.poolOrder)}
 	skip := max(f.Offset, 0)
 	if f.After != nil {
@@ -157,21 +142,14 @@ func (s *Store) ListPools(ctx context.Context, f nodemgmt.PoolFilter) (nodemgmt.
 
 // AddNodeToPool makes the node a member of the pool under the rules of nodemgmt.Store.
 func (s *Store) AddNodeToPool(ctx context.Context, poolID, nodeID string, priority int, now time.Time) (*nodemgmt.Pool, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errClosed
-	}
-	p, ok := s.pools[poolID]
-	if !ok {
-		return nil, nodemgmt.NotFoundPool(poolID)
-	}
-	n, ok := s.nodes[nodeID]
-	if !ok {
-		return nil, nodemgmt.NotFoundNode(nodeID)
+	defer unlock()
+	p, n, err := s.poolAndNode(poolID, nodeID)
+	if err != nil {
+		return nil, err
 	}
 	if n.PoolID != "" {
 		return nil, conflict("the node is already a member of a pool", map[string]any{"node_id": nodeID, "pool_id": n.PoolID})
@@ -192,21 +170,14 @@ func (s *Store) AddNodeToPool(ctx context.Context, poolID, nodeID string, priori
 
 // RemoveNodeFromPool ends the node's membership of the pool.
 func (s *Store) RemoveNodeFromPool(ctx context.Context, poolID, nodeID string, now time.Time) (*nodemgmt.Pool, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errClosed
-	}
-	p, ok := s.pools[poolID]
-	if !ok {
-		return nil, nodemgmt.NotFoundPool(poolID)
-	}
-	n, ok := s.nodes[nodeID]
-	if !ok {
-		return nil, nodemgmt.NotFoundNode(nodeID)
+	defer unlock()
+	p, n, err := s.poolAndNode(poolID, nodeID)
+	if err != nil {
+		return nil, err
 	}
 	if n.PoolID != poolID {
 		return nil, conflict("the node is not a member of this pool", map[string]any{"node_id": nodeID, "pool_id": poolID})
@@ -220,4 +191,17 @@ func (s *Store) RemoveNodeFromPool(ctx context.Context, poolID, nodeID string, n
 	n.UpdatedAt = clone.Norm(now)
 	delete(s.members[poolID], nodeID)
 	return s.poolOut(p), nil
+}
+
+// poolAndNode looks up both sides of a membership change; the caller holds the lock.
+func (s *Store) poolAndNode(poolID, nodeID string) (*nodemgmt.Pool, *nodemgmt.Node, error) {
+	p, ok := s.pools[poolID]
+	if !ok {
+		return nil, nil, nodemgmt.NotFoundPool(poolID)
+	}
+	n, ok := s.nodes[nodeID]
+	if !ok {
+		return nil, nil, nodemgmt.NotFoundNode(nodeID)
+	}
+	return p, n, nil
 }
